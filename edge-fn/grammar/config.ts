@@ -1,0 +1,54 @@
+import type { QueryParam } from './types.ts';
+
+/**
+ * Grammar configuration. It is baked into the CloudFront function at build time, so the edge
+ * and the origin must be built from the same config (both call `resolveGrammarConfig`).
+ */
+export interface GrammarConfig {
+  /** Key prefix; bump it (v1 → v2) to invalidate every variant at once. */
+  version: string;
+  /** Sizes that requested widths and heights snap up to, ascending. Its last entry is the largest size. */
+  ladder: number[];
+  /** Named parameter sets, e.g. `{ mobile: { w: '828' } }`. */
+  presets: Record<string, Record<string, string>>;
+  /** Modern formats `f=auto` may choose, in order of preference. */
+  autoFormats: Array<'avif' | 'webp'>;
+  /** Source extensions whose legacy format is PNG (they can carry transparency). */
+  alphaExtensions: string[];
+}
+
+/**
+ * The default ladder: 16 … 4096, dense where phones are (320–1440 CSS px × common DPRs).
+ * 37 steps, so one dimension can produce at most 38 distinct values (37 + "original").
+ */
+export const DEFAULT_LADDER: number[] = [
+  16, 32, 48, 64, 96, 128, 160, 192, 256, 320, 360, 375, 390, 414, 430, 480, 540, 600, 640, 720, 750, 768,
+  828, 900, 960, 1024, 1080, 1170, 1242, 1290, 1440, 1600, 1920, 2048, 2560, 3072, 4096,
+];
+
+export const DEFAULT_PRESETS: Record<string, Record<string, string>> = {
+  thumb: { w: '256' },
+  mobile: { w: '828' },
+  full: { w: '1920' },
+};
+
+export const DEFAULT_GRAMMAR_CONFIG: GrammarConfig = {
+  version: 'v1',
+  ladder: DEFAULT_LADDER,
+  presets: DEFAULT_PRESETS,
+  autoFormats: ['avif', 'webp'],
+  alphaExtensions: ['png', 'gif', 'webp', 'avif'],
+};
+
+/** Hard bounds of the grammar itself, whatever the configuration says. */
+export const LIMITS = {
+  maxKeyBytes: 1024,
+  maxLadderSize: 4096,
+  maxLadderSteps: 64,
+  maxPresets: 64,
+  maxParams: 16,
+  maxEchoChars: 64,
+  maxAcceptChars: 4096,
+};
+
+export type PresetParams = QueryParam[];

@@ -1,0 +1,10 @@
+export type { GrammarConfig } from './config.ts';
+export { DEFAULT_GRAMMAR_CONFIG, DEFAULT_LADDER, DEFAULT_PRESETS, LIMITS } from './config.ts';
+export { extensionOf, legacyFormat, negotiateFormat, parseAccept } from './negotiate-format.ts';
+export { normalizeRequest, type Signing, snapUp } from './normalize.ts';
+export { isError } from './params.ts';
+export { GrammarConfigError, resolveGrammarConfig } from './resolve-config.ts';
+export { constantTimeEqual, type HmacFn, signingMessage, verifySignature } from './signature.ts';
+export { checkSourceKey, encodeKeyPath, sourceFromPath, utf8Length } from './source-key.ts';
+export type * from './types.ts';
+export { buildVariantKey, optionsToken, parseVariantKey } from './variant-key.ts';

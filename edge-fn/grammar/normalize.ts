@@ -1,0 +1,162 @@
+/**
+ * A viewer request (path, query parameters, Accept, Save-Data) → one canonical variant.
+ * The same function runs in the CloudFront function, the local CDN and the tests.
+ */
+import type { GrammarConfig } from './config.ts';
+import { LIMITS } from './config.ts';
+import { badParam, fail, quote } from './errors.ts';
+import { negotiateFormat } from './negotiate-format.ts';
+import {
+  canonicalName,
+  isError,
+  LONG_NAMES,
+  type ParamName,
+  tooManyParams,
+  validateValue,
+} from './params.ts';
+import { type HmacFn, signingMessage, verifySignature } from './signature.ts';
+import { keyTooLong, sourceFromPath } from './source-key.ts';
+import type {
+  Fit,
+  GrammarError,
+  Normalized,
+  Quality,
+  QueryParam,
+  VariantSpec,
+  ViewerRequest,
+} from './types.ts';
+import { buildVariantKey } from './variant-key.ts';
+
+export interface Signing {
+  /** Active secrets; more than one during a rotation. */
+  secrets: string[];
+  hmac: HmacFn;
+}
+
+/** The smallest ladder size ≥ n, or undefined when n is above the largest. */
+export function snapUp(n: number, ladder: number[]): number | undefined {
+  for (let i = 0; i < ladder.length; i++) {
+    const step = ladder[i] as number;
+    if (step >= n) return step;
+  }
+  return undefined;
+}
+
+type Values = { [name in ParamName]?: string };
+
+function conflict(name: ParamName, a: string, b: string): GrammarError {
+  return badParam(`Conflicting values for ${LONG_NAMES[name]}: ${quote(a)} and ${quote(b)}`);
+}
+
+function scaled(
+  name: 'w' | 'h',
+  values: Values,
+  dpr: number,
+  ladder: number[],
+): number | GrammarError | undefined {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  // Rounded to 1e-6 first so that 414 × 1.1 = 455.40000000000003 is 456, not 457.
+  const px = Math.ceil(Math.round(Number(text) * dpr * 1e6) / 1e6);
+  const step = snapUp(px, ladder);
+  if (step === undefined) {
+    const max = ladder[ladder.length - 1];
+    return badParam(
+      `Invalid ${LONG_NAMES[name]} ${quote(text)} at dpr ${dpr}: ${px} is larger than the largest size ${max}`,
+    );
+  }
+  return step;
+}
+
+export function normalizeRequest(
+  request: ViewerRequest,
+  config: GrammarConfig,
+  signing?: Signing,
+): Normalized | GrammarError {
+  const source = sourceFromPath(request.path);
+  if (isError(source)) return source;
+  const params = request.params;
+  if (params.length > LIMITS.maxParams) return tooManyParams(params.length);
+
+  if (signing && signing.secrets.length > 0) {
+    let signature: string | undefined;
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i] as QueryParam;
+      if (p.name.toLowerCase() !== 's') continue;
+      if (signature !== undefined && signature !== p.value)
+        return fail(403, 'IMG_BAD_SIGNATURE', 'Invalid signature: "s" is given twice');
+      signature = p.value;
+    }
+    if (signature === undefined) {
+      return fail(
+        403,
+        'IMG_BAD_SIGNATURE',
+        'Missing signature: this CDN only serves signed URLs (parameter "s")',
+      );
+    }
+    if (!verifySignature(signingMessage(source, params), signature, signing.secrets, signing.hmac)) {
+      return fail(403, 'IMG_BAD_SIGNATURE', 'Invalid signature: it does not match the path and parameters');
+    }
+  }
+
+  const ladder = config.ladder;
+  const maxSize = ladder[ladder.length - 1] as number;
+  const presetNames = Object.keys(config.presets);
+  const values: Values = {};
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i] as QueryParam;
+    const name = canonicalName(p.name, signing !== undefined && signing.secrets.length > 0);
+    if (isError(name)) return name;
+    if (name === 's') continue;
+    const value = validateValue(name, p.value, maxSize, presetNames);
+    if (isError(value)) return value;
+    const seen = values[name];
+    if (seen !== undefined && seen !== value) return conflict(name, seen, value);
+    values[name] = value;
+  }
+
+  if (values.preset !== undefined) {
+    const preset = config.presets[values.preset] as Record<string, string>;
+    const keys = Object.keys(preset);
+    for (let i = 0; i < keys.length; i++) {
+      const name = keys[i] as ParamName;
+      const value = preset[name] as string;
+      const seen = values[name];
+      if (seen !== undefined && seen !== value) {
+        return badParam(
+          `Conflicting values for ${LONG_NAMES[name]}: preset ${quote(values.preset)} sets ${quote(value)} but the request has ${quote(seen)}`,
+        );
+      }
+      values[name] = value;
+    }
+  }
+
+  const dpr = values.dpr === undefined ? 1 : Number(values.dpr);
+  const width = scaled('w', values, dpr, ladder);
+  if (isError(width)) return width;
+  const height = scaled('h', values, dpr, ladder);
+  if (isError(height)) return height;
+
+  const q = values.q === undefined ? 'auto' : values.q;
+  let quality: Quality = q === 'auto' ? 'auto' : Number(q);
+  if (quality === 'auto' && request.saveData && request.saveData.trim().toLowerCase() === 'on')
+    quality = 'lite';
+
+  const f = values.f === undefined ? 'auto' : values.f;
+  const spec: VariantSpec = {
+    source: source,
+    fit:
+      width !== undefined && height !== undefined && values.fit !== undefined
+        ? (values.fit as Fit)
+        : 'inside',
+    quality: quality,
+    format: f === 'auto' ? negotiateFormat(request.accept, source, config) : (f as VariantSpec['format']),
+  };
+  if (width !== undefined) spec.width = width;
+  if (height !== undefined) spec.height = height;
+
+  const key = buildVariantKey(spec, config);
+  const long = keyTooLong(key, request.path);
+  if (long) return long;
+  return { ok: true, spec: spec, key: key };
+}

@@ -1,0 +1,143 @@
+/**
+ * Query parameters: names, aliases, validators and the canonical text of each value.
+ * Every validator returns the canonical string or a GrammarError whose message names the
+ * parameter, quotes the value received and says what is allowed.
+ */
+import { LIMITS } from './config.ts';
+import { badParam, quote } from './errors.ts';
+import type { GrammarError } from './types.ts';
+
+export type ParamName = 'w' | 'h' | 'dpr' | 'fit' | 'q' | 'f' | 'preset' | 's';
+
+/** Canonical (short) names by every accepted spelling, lower-case. */
+const ALIASES: Record<string, ParamName> = {
+  w: 'w',
+  width: 'w',
+  h: 'h',
+  height: 'h',
+  dpr: 'dpr',
+  fit: 'fit',
+  q: 'q',
+  quality: 'q',
+  f: 'f',
+  format: 'f',
+  preset: 'preset',
+  s: 's',
+};
+
+export const LONG_NAMES: Record<ParamName, string> = {
+  w: 'width',
+  h: 'height',
+  dpr: 'dpr',
+  fit: 'fit',
+  q: 'quality',
+  f: 'format',
+  preset: 'preset',
+  s: 'signature',
+};
+
+export const FITS = ['inside', 'cover', 'contain', 'fill', 'outside'];
+export const FORMATS = ['auto', 'jpeg', 'webp', 'avif', 'png'];
+
+const ALLOWED_TEXT = 'w (width), h (height), dpr, fit, q (quality), f (format), preset';
+
+export function canonicalName(name: string, signing: boolean): ParamName | GrammarError {
+  const lower = name.toLowerCase();
+  const known = Object.hasOwn(ALIASES, lower) ? ALIASES[lower] : undefined;
+  if (known === undefined || (known === 's' && !signing)) {
+    return badParam(
+      `Unknown parameter ${quote(name)}: expected one of ${ALLOWED_TEXT}${signing ? ', s' : ''}`,
+    );
+  }
+  return known;
+}
+
+const DIGITS = /^[0-9]+$/;
+const DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
+
+/** An integer in [1, max], leading zeros allowed; canonical text has none. */
+export function validateSize(name: ParamName, value: string, max: number): string | GrammarError {
+  const n = DIGITS.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= max)) {
+    return badParam(`Invalid ${LONG_NAMES[name]} ${quote(value)}: expected an integer from 1 to ${max}`);
+  }
+  return String(n);
+}
+
+export function validateDpr(value: string): string | GrammarError {
+  const n = DECIMAL.test(value) && value.length <= 10 ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= 4)) {
+    return badParam(`Invalid dpr ${quote(value)}: expected a number from 1 to 4`);
+  }
+  return String(n);
+}
+
+export function validateFit(value: string): string | GrammarError {
+  const lower = value.toLowerCase();
+  if (FITS.indexOf(lower) < 0) {
+    return badParam(`Invalid fit ${quote(value)}: expected one of ${FITS.join(', ')}`);
+  }
+  return lower;
+}
+
+export function validateQuality(value: string): string | GrammarError {
+  const lower = value.toLowerCase();
+  if (lower === 'auto') return lower;
+  const n = DIGITS.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= 100)) {
+    return badParam(`Invalid quality ${quote(value)}: expected an integer from 1 to 100 or "auto"`);
+  }
+  return String(n);
+}
+
+export function validateFormat(value: string): string | GrammarError {
+  let lower = value.toLowerCase();
+  if (lower === 'jpg') lower = 'jpeg';
+  if (FORMATS.indexOf(lower) < 0) {
+    return badParam(`Invalid format ${quote(value)}: expected one of ${FORMATS.join(', ')} (jpg = jpeg)`);
+  }
+  return lower;
+}
+
+export function validatePresetName(value: string, names: string[]): string | GrammarError {
+  const lower = value.toLowerCase();
+  if (names.indexOf(lower) < 0) {
+    const allowed = names.length > 0 ? `expected one of ${names.join(', ')}` : 'no presets are configured';
+    return badParam(`Unknown preset ${quote(value)}: ${allowed}`);
+  }
+  return lower;
+}
+
+/** The canonical text of one parameter's value, or the error for it. */
+export function validateValue(
+  name: ParamName,
+  value: string,
+  maxSize: number,
+  presetNames: string[],
+): string | GrammarError {
+  switch (name) {
+    case 'w':
+    case 'h':
+      return validateSize(name, value, maxSize);
+    case 'dpr':
+      return validateDpr(value);
+    case 'fit':
+      return validateFit(value);
+    case 'q':
+      return validateQuality(value);
+    case 'f':
+      return validateFormat(value);
+    case 'preset':
+      return validatePresetName(value, presetNames);
+    default:
+      return value;
+  }
+}
+
+export function tooManyParams(count: number): GrammarError {
+  return badParam(`Too many parameters (${count}): expected at most ${LIMITS.maxParams}`);
+}
+
+export function isError(value: unknown): value is GrammarError {
+  return typeof value === 'object' && value !== null && (value as GrammarError).ok === false;
+}

@@ -1,0 +1,77 @@
+/**
+ * Validates a grammar configuration once (at build time for the edge, at cold start for the
+ * origin) so that the hot path never meets a bad ladder or preset.
+ */
+import { DEFAULT_GRAMMAR_CONFIG, type GrammarConfig, LIMITS } from './config.ts';
+import { canonicalName, isError, validateValue } from './params.ts';
+
+export class GrammarConfigError extends Error {
+  override name = 'GrammarConfigError';
+}
+
+const VERSION = /^v[0-9]{1,6}$/;
+const PRESET_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const EXTENSION = /^[a-z0-9]{1,8}$/;
+
+export function resolveGrammarConfig(partial: Partial<GrammarConfig> = {}): GrammarConfig {
+  const config: GrammarConfig = { ...DEFAULT_GRAMMAR_CONFIG, ...partial };
+  if (!VERSION.test(config.version)) {
+    throw new GrammarConfigError(`Invalid version "${config.version}": expected "v" and digits, e.g. "v1"`);
+  }
+  const ladder = config.ladder;
+  if (!Array.isArray(ladder) || ladder.length === 0 || ladder.length > LIMITS.maxLadderSteps) {
+    throw new GrammarConfigError(`Invalid ladder: expected 1 to ${LIMITS.maxLadderSteps} sizes`);
+  }
+  ladder.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxLadderSize) {
+      throw new GrammarConfigError(
+        `Invalid ladder size ${n}: expected an integer from 1 to ${LIMITS.maxLadderSize}`,
+      );
+    }
+    const prev = ladder[i - 1];
+    if (prev !== undefined && prev >= n) {
+      throw new GrammarConfigError(`Invalid ladder: sizes must be ascending, but ${prev} comes before ${n}`);
+    }
+  });
+  const maxSize = ladder[ladder.length - 1] as number;
+  const presetNames = Object.keys(config.presets);
+  if (presetNames.length > LIMITS.maxPresets) {
+    throw new GrammarConfigError(
+      `Too many presets (${presetNames.length}): expected at most ${LIMITS.maxPresets}`,
+    );
+  }
+  const presets: GrammarConfig['presets'] = {};
+  for (const name of presetNames) {
+    if (!PRESET_NAME.test(name)) {
+      throw new GrammarConfigError(
+        `Invalid preset name "${name}": expected lower-case letters, digits, "-" or "_"`,
+      );
+    }
+    const canonical: Record<string, string> = {};
+    for (const [param, raw] of Object.entries(config.presets[name] ?? {})) {
+      const short = canonicalName(param, false);
+      if (isError(short) || short === 'preset') {
+        throw new GrammarConfigError(
+          `Invalid preset "${name}": parameter "${param}" cannot be used in a preset`,
+        );
+      }
+      const value = validateValue(short, String(raw), maxSize, []);
+      if (isError(value)) throw new GrammarConfigError(`Invalid preset "${name}": ${value.message}`);
+      canonical[short] = value;
+    }
+    presets[name] = canonical;
+  }
+  for (const f of config.autoFormats) {
+    if (f !== 'avif' && f !== 'webp') {
+      throw new GrammarConfigError(`Invalid autoFormats entry "${f}": expected "avif" or "webp"`);
+    }
+  }
+  for (const ext of config.alphaExtensions) {
+    if (!EXTENSION.test(ext)) {
+      throw new GrammarConfigError(
+        `Invalid alphaExtensions entry "${ext}": expected a lower-case extension such as "png"`,
+      );
+    }
+  }
+  return { ...config, ladder: [...ladder], presets };
+}

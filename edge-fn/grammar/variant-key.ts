@@ -1,0 +1,80 @@
+/**
+ * The variant key: `<version>/<original key>/<options>.<format>`, e.g.
+ * `v1/photos/a.jpg/w828.qauto.webp` or `v1/b.png/w640.h640.fit-cover.q75.png`.
+ * Options in fixed order: `w<n>`, `h<n>`, `fit-<fit>` (only with both w and h, and not the
+ * default `inside`), then the quality token `q<n>`, `qauto` or `qlite` (Save-Data).
+ * `parseVariantKey` is the inverse and accepts canonical keys only, so a request that
+ * bypasses the edge cannot create a variant the edge would not.
+ */
+import type { GrammarConfig } from './config.ts';
+import { fail, quote } from './errors.ts';
+import { FITS } from './params.ts';
+import { checkSourceKey, keyTooLong } from './source-key.ts';
+import type { Fit, GrammarError, OutputFormat, Quality, VariantSpec } from './types.ts';
+
+const OUTPUT_FORMATS = ['jpeg', 'webp', 'avif', 'png'];
+const SIZE_TOKEN = /^[wh][1-9][0-9]{0,4}$/;
+const QUALITY_TOKEN = /^q([1-9][0-9]?|100|auto|lite)$/;
+
+export function optionsToken(spec: VariantSpec): string {
+  let out = '';
+  if (spec.width !== undefined) out += `w${spec.width}.`;
+  if (spec.height !== undefined) out += `h${spec.height}.`;
+  if (spec.width !== undefined && spec.height !== undefined && spec.fit !== 'inside')
+    out += `fit-${spec.fit}.`;
+  return `${out}q${spec.quality}.${spec.format}`;
+}
+
+export function buildVariantKey(spec: VariantSpec, config: GrammarConfig): string {
+  return `${config.version}/${spec.source}/${optionsToken(spec)}`;
+}
+
+function badKey(key: string, why: string): GrammarError {
+  return fail(400, 'IMG_BAD_KEY', `Invalid variant key ${quote(key)}: ${why}`);
+}
+
+/** Variant key (no leading slash) → spec, for canonical keys only. */
+export function parseVariantKey(key: string, config: GrammarConfig): VariantSpec | GrammarError {
+  const long = keyTooLong(key, key);
+  if (long) return long;
+  const prefix = `${config.version}/`;
+  if (key.slice(0, prefix.length) !== prefix) return badKey(key, `expected it to start with "${prefix}"`);
+  const slash = key.lastIndexOf('/');
+  if (slash < prefix.length) return badKey(key, 'expected <version>/<original key>/<options>.<format>');
+  const source = key.slice(prefix.length, slash);
+  const unsafe = checkSourceKey(source, key);
+  if (unsafe) return unsafe;
+  const tokens = key.slice(slash + 1).split('.');
+  const format = tokens.pop() as string;
+  if (OUTPUT_FORMATS.indexOf(format) < 0) {
+    return badKey(key, `unknown format ${quote(format)}: expected one of ${OUTPUT_FORMATS.join(', ')}`);
+  }
+  const spec: VariantSpec = {
+    source: source,
+    fit: 'inside',
+    quality: 'auto',
+    format: format as OutputFormat,
+  };
+  let quality: Quality | undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as string;
+    if (SIZE_TOKEN.test(t)) {
+      const n = Number(t.slice(1));
+      if (config.ladder.indexOf(n) < 0) return badKey(key, `${t.slice(1)} is not a size of the ladder`);
+      if (t.charAt(0) === 'w') spec.width = n;
+      else spec.height = n;
+    } else if (t.slice(0, 4) === 'fit-' && FITS.indexOf(t.slice(4)) >= 0) {
+      spec.fit = t.slice(4) as Fit;
+    } else if (QUALITY_TOKEN.test(t)) {
+      const q = t.slice(1);
+      quality = q === 'auto' || q === 'lite' ? q : Number(q);
+    } else {
+      return badKey(key, `unknown option ${quote(t)}`);
+    }
+  }
+  if (quality === undefined) return badKey(key, 'the quality option (q<n>, qauto or qlite) is missing');
+  spec.quality = quality;
+  // One spelling per variant: anything but the canonical order and form is refused.
+  if (buildVariantKey(spec, config) !== key) return badKey(key, 'options are not in canonical form');
+  return spec;
+}

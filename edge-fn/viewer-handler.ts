@@ -1,0 +1,112 @@
+/**
+ * The viewer-request logic on CloudFront's event shapes: it folds the query string, `Accept`
+ * and `Save-Data` into the URI (the variant key) and empties the query string, or answers
+ * 400/403 itself. Pure: the config and signing are passed in (viewer-request.ts bakes them).
+ */
+import type { GrammarConfig } from './grammar/config.ts';
+import { normalizeRequest, type Signing } from './grammar/normalize.ts';
+import { encodeKeyPath } from './grammar/source-key.ts';
+import type { GrammarError, QueryParam } from './grammar/types.ts';
+
+export interface CfValue {
+  value: string;
+  multiValue?: Array<{ value: string }>;
+}
+
+export interface CfRequest {
+  method?: string;
+  uri: string;
+  querystring: Record<string, CfValue>;
+  headers: Record<string, CfValue>;
+  cookies?: Record<string, CfValue>;
+}
+
+export interface CfEvent {
+  version?: string;
+  request: CfRequest;
+}
+
+export interface CfResponse {
+  statusCode: number;
+  statusDescription: string;
+  headers: Record<string, { value: string }>;
+  body: { encoding: 'text'; data: string };
+}
+
+export interface EdgeConfig {
+  grammar: GrammarConfig;
+  /** Signing secrets baked in at build time (empty = unsigned URLs are served). */
+  secrets: string[];
+}
+
+function refuse(error: GrammarError): CfResponse {
+  return {
+    statusCode: error.status,
+    statusDescription: error.status === 403 ? 'Forbidden' : 'Bad Request',
+    headers: {
+      'content-type': { value: 'text/plain; charset=utf-8' },
+      // A bad URL stays bad: browsers may keep the answer a minute. A 403 is not kept.
+      'cache-control': { value: error.status === 403 ? 'no-store' : 'public, max-age=60' },
+      'x-litepix-error': { value: error.code },
+    },
+    body: { encoding: 'text', data: `${error.message}\n` },
+  };
+}
+
+function header(request: CfRequest, name: string): string | undefined {
+  const h = request.headers ? request.headers[name] : undefined;
+  return h ? h.value : undefined;
+}
+
+function decode(text: string): string {
+  return text.indexOf('%') < 0 ? text : decodeURIComponent(text);
+}
+
+/** CloudFront's `{name: {value, multiValue}}` → a flat, decoded list. */
+export function queryParams(querystring: Record<string, CfValue> | undefined): QueryParam[] | GrammarError {
+  const out: QueryParam[] = [];
+  if (!querystring) return out;
+  const names = Object.keys(querystring);
+  for (let i = 0; i < names.length; i++) {
+    const raw = names[i] as string;
+    const entry = querystring[raw] as CfValue;
+    const list = entry.multiValue && entry.multiValue.length > 0 ? entry.multiValue : [entry];
+    for (let j = 0; j < list.length; j++) {
+      try {
+        out.push({ name: decode(raw), value: decode((list[j] as CfValue).value) });
+      } catch (_e) {
+        return {
+          ok: false,
+          status: 400,
+          code: 'IMG_BAD_PARAM',
+          message: `Invalid query string: malformed percent-encoding in parameter ${JSON.stringify(raw.slice(0, 64))}`,
+        };
+      }
+    }
+  }
+  return out;
+}
+
+export function handleViewerRequest(
+  event: CfEvent,
+  config: EdgeConfig,
+  signing?: Signing,
+): CfRequest | CfResponse {
+  const request = event.request;
+  const params = queryParams(request.querystring);
+  if (!Array.isArray(params)) return refuse(params);
+  const result = normalizeRequest(
+    {
+      path: request.uri,
+      params: params,
+      accept: header(request, 'accept'),
+      saveData: header(request, 'save-data'),
+    },
+    config.grammar,
+    signing,
+  );
+  if (!result.ok) return refuse(result);
+  request.uri = `/${encodeKeyPath(result.key)}`;
+  request.querystring = {};
+  return request;
+}

@@ -1,0 +1,35 @@
+/**
+ * The storage port. The origin reads originals and reads/writes variants only through it;
+ * the S3 adapter (s3-store.ts) is one implementation.
+ */
+
+export interface StoredObject {
+  bytes: Buffer;
+  contentType?: string | undefined;
+  etag?: string | undefined;
+  versionId?: string | undefined;
+  lastModified?: Date | undefined;
+  /** User metadata (x-amz-meta-*), keys lower-case. */
+  metadata: Record<string, string>;
+}
+
+export interface PutVariant {
+  key: string;
+  bytes: Buffer;
+  contentType: string;
+  cacheControl: string;
+  metadata: Record<string, string>;
+}
+
+export interface ImageStore {
+  /**
+   * Reads an original. Throws ImageError 404 (IMG_NOT_FOUND) when it does not exist, 413
+   * (IMG_TOO_LARGE) as soon as it is known to exceed `maxBytes` (without buffering more than
+   * that), 503 (IMG_STORAGE_UNAVAILABLE) on a storage fault.
+   */
+  getOriginal(key: string, maxBytes: number): Promise<StoredObject>;
+  /** Reads a stored variant, or undefined when there is none. 503 on a storage fault. */
+  getVariant(key: string): Promise<StoredObject | undefined>;
+  /** Writes a complete variant in one request (never a partial object). 503 on a storage fault. */
+  putVariant(variant: PutVariant): Promise<void>;
+}

@@ -1,0 +1,96 @@
+/**
+ * Builds dist/edge-fn/viewer-request.js, the CloudFront Functions bundle, from the TypeScript
+ * grammar. Config comes from LITEPIX_CONFIG (a JSON file: { "grammar": {...}, "secrets": [...] })
+ * or the defaults. The bundle must fit CloudFront's 10,240-byte limit and use only what the
+ * cloudfront-js-2.0 runtime has; esbuild is told which syntax that runtime lacks.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { resolveGrammarConfig } from '../edge-fn/grammar/resolve-config.ts';
+import type { EdgeConfig } from '../edge-fn/viewer-handler.ts';
+
+export const CLOUDFRONT_FUNCTION_MAX_BYTES = 10_240;
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const VIEWER_BUNDLE = resolve(root, 'dist/edge-fn/viewer-request.js');
+
+/** Syntax the cloudfront-js-2.0 runtime does not run: esbuild lowers it or fails the build. */
+const UNSUPPORTED = {
+  class: false,
+  'class-field': false,
+  'class-static-field': false,
+  'for-of': false,
+  destructuring: false,
+  'object-rest-spread': false,
+  'rest-argument': false,
+  'optional-chain': false,
+  'nullish-coalescing': false,
+  'logical-assignment': false,
+  generator: false,
+  'async-generator': false,
+  'for-await': false,
+  'regexp-lookbehind-assertions': false,
+  'regexp-named-capture-groups': false,
+  'regexp-sticky-and-unicode-flags': false,
+  'default-argument': false,
+  'object-extensions': false,
+  'new-target': false,
+  'optional-catch-binding': false,
+  'exponent-operator': true,
+} as const;
+
+/**
+ * esbuild's ESM output ends in `export{X as handler};`. CloudFront wants a script whose
+ * top-level `function handler(event)` it calls, so the export becomes that function.
+ */
+export function toCloudFrontScript(esm: string): string {
+  const exported = /export\s*\{\s*([\w$]+)(?:\s+as\s+handler)?\s*\};?\s*$/.exec(esm);
+  if (!exported) throw new Error('viewer-request bundle: expected it to end with the handler export');
+  const body = esm.slice(0, exported.index);
+  const inner = exported[1] as string;
+  return inner === 'handler' ? `${body}\n` : `${body}function handler(event){return ${inner}(event)}\n`;
+}
+
+export function readEdgeConfig(file = process.env.LITEPIX_CONFIG): EdgeConfig {
+  const raw = file ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<EdgeConfig>) : {};
+  const secrets = raw.secrets ?? [];
+  if (!Array.isArray(secrets) || secrets.some((s) => typeof s !== 'string' || s.length < 16)) {
+    throw new Error(`Invalid secrets in ${file}: expected an array of strings of at least 16 characters`);
+  }
+  return { grammar: resolveGrammarConfig(raw.grammar ?? {}), secrets };
+}
+
+export async function buildViewerBundle(config: EdgeConfig, outfile = VIEWER_BUNDLE): Promise<number> {
+  const result = await build({
+    entryPoints: [resolve(root, 'edge-fn/viewer-request.ts')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2020',
+    supported: UNSUPPORTED,
+    minify: true,
+    legalComments: 'none',
+    define: { __LITEPIX_EDGE_CONFIG__: JSON.stringify(config) },
+    // The runtime's own crypto module, loaded once per function instance and only when
+    // signing is configured. Kept out of the bundler's hands (it would wrap `require`).
+    banner: { js: config.secrets.length > 0 ? "var __litepixCrypto=require('crypto');" : '' },
+    logLevel: 'silent',
+  });
+  const code = toCloudFrontScript(result.outputFiles[0]?.text ?? '');
+  const bytes = Buffer.byteLength(code);
+  if (bytes > CLOUDFRONT_FUNCTION_MAX_BYTES) {
+    throw new Error(
+      `viewer-request.js is ${bytes} bytes; CloudFront Functions allow ${CLOUDFRONT_FUNCTION_MAX_BYTES}`,
+    );
+  }
+  mkdirSync(dirname(outfile), { recursive: true });
+  writeFileSync(outfile, code);
+  return bytes;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const bytes = await buildViewerBundle(readEdgeConfig());
+  console.log(`built ${VIEWER_BUNDLE} (${bytes} bytes of ${CLOUDFRONT_FUNCTION_MAX_BYTES})`);
+}
