@@ -5,6 +5,6 @@ export { normalizeRequest, type Signing, snapUp } from './normalize.ts';
 export { isError } from './params.ts';
 export { GrammarConfigError, resolveGrammarConfig } from './resolve-config.ts';
 export { constantTimeEqual, type HmacFn, signingMessage, verifySignature } from './signature.ts';
-export { checkSourceKey, encodeKeyPath, sourceFromPath, utf8Length } from './source-key.ts';
+export { checkSourceKey, decodePath, encodeKeyPath, sourceFromPath, utf8Length } from './source-key.ts';
 export type * from './types.ts';
 export { buildVariantKey, optionsToken, parseVariantKey } from './variant-key.ts';

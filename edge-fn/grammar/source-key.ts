@@ -58,17 +58,25 @@ export function checkSourceKey(key: string, shownAs: string): GrammarError | und
   return undefined;
 }
 
-/** `/photos/my%20pic.jpg` → `photos/my pic.jpg`, or the reason it is refused. */
-export function sourceFromPath(path: string): string | GrammarError {
+/**
+ * Decodes a request path once (no leading "/" in the result), refusing encoded slashes and
+ * backslashes and malformed percent-encoding. The edge and the origin both decode with it.
+ */
+export function decodePath(path: string): string | GrammarError {
   if (path.charAt(0) !== '/') return badPath(path, 'it must start with "/"');
   const raw = path.slice(1);
   if (ENCODED_SEPARATOR.test(raw)) return badPath(path, 'encoded slashes and backslashes are not allowed');
-  let key = raw;
   try {
-    if (raw.indexOf('%') >= 0) key = decodeURIComponent(raw);
+    return raw.indexOf('%') >= 0 ? decodeURIComponent(raw) : raw;
   } catch (_e) {
     return badPath(path, 'malformed percent-encoding');
   }
+}
+
+/** `/photos/my%20pic.jpg` → `photos/my pic.jpg`, or the reason it is refused. */
+export function sourceFromPath(path: string): string | GrammarError {
+  const key = decodePath(path);
+  if (typeof key !== 'string') return key;
   const problem = checkSourceKey(key, path);
   return problem === undefined ? key : problem;
 }

@@ -1,0 +1,115 @@
+/**
+ * Origin configuration, parsed once per cold start from the environment into a typed object.
+ * Every variable is validated here with a message naming it and its allowed values; nothing
+ * deeper in the code reads process.env. The README's configuration table lists them all.
+ */
+import { readFileSync } from 'node:fs';
+import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
+import { resolveGrammarConfig } from '../edge-fn/grammar/resolve-config.ts';
+import { DEFAULT_LIMITS, type TransformLimits, validateLimits } from './transform/limits.ts';
+
+export interface OriginConfig {
+  originalsBucket: string;
+  variantsBucket: string;
+  region: string;
+  /** An S3-compatible endpoint (s3rver, MinIO…); path-style addressing is used with it. */
+  endpoint: string | undefined;
+  grammar: GrammarConfig;
+  limits: TransformLimits;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(Number.isSafeInteger(n) && n >= min && n <= max)) {
+    throw new ConfigError(
+      `Invalid ${name} ${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`,
+    );
+  }
+  return n;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`Invalid ${name} ${JSON.stringify(raw)}: expected "true" or "false"`);
+}
+
+function oneOf(env: Env, name: string, fallback: string, allowed: string[]): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw)) {
+    throw new ConfigError(`Invalid ${name} ${JSON.stringify(raw)}: expected one of ${allowed.join(', ')}`);
+  }
+  return raw;
+}
+
+function grammarFrom(env: Env): GrammarConfig {
+  let raw: unknown = {};
+  const where = env.LITEPIX_GRAMMAR_JSON ? 'LITEPIX_GRAMMAR_JSON' : env.LITEPIX_CONFIG;
+  try {
+    if (env.LITEPIX_GRAMMAR_JSON) raw = JSON.parse(env.LITEPIX_GRAMMAR_JSON);
+    else if (env.LITEPIX_CONFIG)
+      raw = (JSON.parse(readFileSync(env.LITEPIX_CONFIG, 'utf8')) as { grammar?: unknown }).grammar ?? {};
+  } catch (cause) {
+    throw new ConfigError(
+      `Cannot read the grammar configuration from ${where}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(`Invalid grammar configuration in ${where}: expected a JSON object`);
+  }
+  return resolveGrammarConfig(raw as Partial<GrammarConfig>);
+}
+
+export function readOriginConfig(env: Env = process.env): OriginConfig {
+  const limits = validateLimits({
+    ...DEFAULT_LIMITS,
+    maxSourceBytes: integer(env, 'LITEPIX_MAX_SOURCE_BYTES', DEFAULT_LIMITS.maxSourceBytes, 1, 2 ** 31 - 1),
+    maxInputPixels: integer(env, 'LITEPIX_MAX_INPUT_PIXELS', DEFAULT_LIMITS.maxInputPixels, 1, 268_402_689),
+    maxOutputDimension: integer(
+      env,
+      'LITEPIX_MAX_OUTPUT_DIMENSION',
+      DEFAULT_LIMITS.maxOutputDimension,
+      1,
+      16383,
+    ),
+    maxFrames: integer(env, 'LITEPIX_MAX_FRAMES', DEFAULT_LIMITS.maxFrames, 1, 100_000),
+    allowSvg: boolean(env, 'LITEPIX_ALLOW_SVG', DEFAULT_LIMITS.allowSvg),
+    avifMaxPixels: integer(env, 'LITEPIX_AVIF_MAX_PIXELS', DEFAULT_LIMITS.avifMaxPixels, 0, 268_402_689),
+  });
+  const bucket = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+  const originalsBucket = env.LITEPIX_ORIGINALS_BUCKET || 'litepix-originals';
+  const variantsBucket = env.LITEPIX_VARIANTS_BUCKET || 'litepix-variants';
+  for (const [name, value] of [
+    ['LITEPIX_ORIGINALS_BUCKET', originalsBucket],
+    ['LITEPIX_VARIANTS_BUCKET', variantsBucket],
+  ] as const) {
+    if (!bucket.test(value))
+      throw new ConfigError(`Invalid ${name} ${JSON.stringify(value)}: expected an S3 bucket name`);
+  }
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    throw new ConfigError(`Invalid AWS_ENDPOINT_URL_S3 ${JSON.stringify(endpoint)}: expected an http(s) URL`);
+  }
+  return {
+    originalsBucket,
+    variantsBucket,
+    region: env.AWS_REGION || 'us-east-1',
+    endpoint,
+    grammar: grammarFrom(env),
+    limits,
+    logLevel: oneOf(env, 'LITEPIX_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent']),
+  };
+}

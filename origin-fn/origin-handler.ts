@@ -1,0 +1,182 @@
+/**
+ * The origin: variant key → variant bytes. Parses the key with the grammar module (it never
+ * trusts the edge), reads a stored variant or makes one (original → transform → store), and
+ * answers with the headers S3 would serve for the stored object. Runtime-free: the Lambda and
+ * local HTTP adapters turn `OriginResponse` into their own shapes.
+ */
+import { createHash } from 'node:crypto';
+import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
+import { isError } from '../edge-fn/grammar/params.ts';
+import { decodePath } from '../edge-fn/grammar/source-key.ts';
+import type { VariantSpec } from '../edge-fn/grammar/types.ts';
+import { parseVariantKey } from '../edge-fn/grammar/variant-key.ts';
+import { ImageError, toImageError } from './errors.ts';
+import type { ImageStore, StoredObject } from './image-store.ts';
+import type { Log } from './log.ts';
+import type { TransformLimits } from './transform/limits.ts';
+import type { Transformer } from './transform/types.ts';
+
+export const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+/** 4xx answers may be kept a minute (a new upload shows up soon); faults are never kept. */
+export const CLIENT_ERROR_CACHE_CONTROL = 'public, max-age=60';
+export const FAULT_CACHE_CONTROL = 'no-store';
+
+export interface OriginResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface OriginDeps {
+  store: ImageStore;
+  transformer: Transformer;
+  grammar: GrammarConfig;
+  limits: TransformLimits;
+  log: Log;
+}
+
+export interface OriginHandler {
+  /** `path` is the request path as received (percent-encoded), e.g. `/v1/photos/a.jpg/w828.qauto.webp`. */
+  handle(path: string, requestId: string): Promise<OriginResponse>;
+  /** Transforms run by this instance (coalesced requests share one). */
+  readonly transforms: number;
+}
+
+function etagOf(bytes: Buffer): string {
+  // S3's ETag of a single-part PUT is the MD5 of the bytes: the same value either way.
+  return `"${createHash('md5').update(bytes).digest('hex')}"`;
+}
+
+function keyFromPath(path: string, grammar: GrammarConfig): { key: string; spec: VariantSpec } {
+  const key = decodePath(path.startsWith('/') ? path : `/${path}`);
+  if (isError(key)) throw new ImageError(key.status, key.code, key.message);
+  const spec = parseVariantKey(key, grammar);
+  if (isError(spec)) throw new ImageError(spec.status, spec.code, spec.message);
+  return { key, spec };
+}
+
+function storedResponse(stored: StoredObject): OriginResponse {
+  const headers: Record<string, string> = {
+    'content-type': stored.contentType ?? 'application/octet-stream',
+    'cache-control': VARIANT_CACHE_CONTROL,
+    etag: stored.etag ?? etagOf(stored.bytes),
+    'content-length': String(stored.bytes.length),
+  };
+  if (stored.metadata['original-bytes'])
+    headers['x-litepix-original-bytes'] = stored.metadata['original-bytes'];
+  if (stored.metadata.quality) headers['x-litepix-quality'] = stored.metadata.quality;
+  return { status: 200, headers, body: stored.bytes };
+}
+
+export function errorResponse(error: ImageError): OriginResponse {
+  const fault = error.status >= 500;
+  // Unknown faults never leak their detail; user faults say exactly what was wrong.
+  const message = error.status === 500 ? 'Internal error while producing the image' : error.message;
+  return {
+    status: error.status,
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': fault ? FAULT_CACHE_CONTROL : CLIENT_ERROR_CACHE_CONTROL,
+      'x-litepix-error': error.code,
+    },
+    body: Buffer.from(`${message}\n`),
+  };
+}
+
+export function createOriginHandler(deps: OriginDeps): OriginHandler {
+  const { store, transformer, grammar, limits, log } = deps;
+  // Identical concurrent misses in this instance share one transform (and one PutObject).
+  const inflight = new Map<string, Promise<OriginResponse>>();
+  let transforms = 0;
+
+  async function produce(key: string, spec: VariantSpec, requestId: string): Promise<OriginResponse> {
+    const t0 = performance.now();
+    const existing = await store.getVariant(key);
+    if (existing) {
+      log.info({ requestId, key, status: 200, source: 'stored', bytesOut: existing.bytes.length }, 'variant');
+      return storedResponse(existing);
+    }
+    const original = await store.getOriginal(spec.source, limits.maxSourceBytes);
+    const fetchMs = performance.now() - t0;
+    transforms++;
+    const result = await transformer.transform(original.bytes, spec);
+    const transformMs = result.timings.decodeMs + result.timings.encodeMs;
+    const etag = etagOf(result.bytes);
+    const metadata: Record<string, string> = {
+      'original-bytes': String(result.originalBytes),
+      quality: String(result.quality),
+      'transform-ms': String(Math.round(transformMs)),
+      'served-original': String(result.servedOriginal),
+      width: String(result.width),
+      height: String(result.height),
+    };
+    if (original.etag) metadata['original-etag'] = original.etag.replaceAll('"', '');
+    if (original.versionId) metadata['original-version'] = original.versionId;
+    const t1 = performance.now();
+    await store.putVariant({
+      key,
+      bytes: result.bytes,
+      contentType: result.contentType,
+      cacheControl: VARIANT_CACHE_CONTROL,
+      metadata,
+    });
+    const storeMs = performance.now() - t1;
+    log.info(
+      {
+        requestId,
+        key,
+        status: 200,
+        source: 'transformed',
+        format: result.format,
+        width: result.width,
+        height: result.height,
+        bytesIn: result.originalBytes,
+        bytesOut: result.bytes.length,
+        quality: result.quality,
+        servedOriginal: result.servedOriginal,
+        ms: {
+          fetch: Math.round(fetchMs),
+          decode: Math.round(result.timings.decodeMs),
+          encode: Math.round(result.timings.encodeMs),
+          store: Math.round(storeMs),
+        },
+      },
+      'variant',
+    );
+    return {
+      status: 200,
+      headers: {
+        'content-type': result.contentType,
+        'cache-control': VARIANT_CACHE_CONTROL,
+        etag,
+        'content-length': String(result.bytes.length),
+        'x-litepix-original-bytes': String(result.originalBytes),
+        'x-litepix-quality': String(result.quality),
+      },
+      body: result.bytes,
+    };
+  }
+
+  return {
+    get transforms() {
+      return transforms;
+    },
+    async handle(path, requestId) {
+      try {
+        const { key, spec } = keyFromPath(path, grammar);
+        let pending = inflight.get(key);
+        if (!pending) {
+          pending = produce(key, spec, requestId).finally(() => inflight.delete(key));
+          inflight.set(key, pending);
+        }
+        return await pending;
+      } catch (err) {
+        const error = toImageError(err);
+        const fields = { requestId, path: path.slice(0, 300), status: error.status, code: error.code };
+        if (error.status >= 500) log.error({ ...fields, err: error.cause ?? error }, error.message);
+        else log.info(fields, error.message);
+        return errorResponse(error);
+      }
+    },
+  };
+}

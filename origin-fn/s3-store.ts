@@ -1,0 +1,244 @@
+/**
+ * The S3 adapter of the storage port: originals are read from one bucket, variants read from
+ * and written to another.
+ *
+ * Error mapping (by the SDK's error `name` and `$metadata.httpStatusCode`, never message text):
+ * | S3 answer                                   | getOriginal        | getVariant | putVariant |
+ * |---------------------------------------------|--------------------|------------|------------|
+ * | NoSuchKey / NotFound / other 404            | 404 IMG_NOT_FOUND  | undefined  | 503        |
+ * | AccessDenied (403)                          | 404 IMG_NOT_FOUND¹ | undefined¹ | 503        |
+ * | NoSuchBucket, other 4xx, 5xx, SlowDown,      | 503 IMG_STORAGE_UNAVAILABLE (cause attached, logged)  |
+ * |   network errors, timeouts, truncated body  |                    |            |            |
+ * | object larger than `maxBytes`               | 413 IMG_TOO_LARGE  | —          | —          |
+ *
+ * ¹ S3 answers 403 AccessDenied instead of 404 for a missing key when the caller lacks
+ *   s3:ListBucket on the bucket (the least-privilege origin role has GetObject only), so a
+ *   denied read is treated as "not there" and logged. Other 403s (SignatureDoesNotMatch,
+ *   InvalidAccessKeyId, ExpiredToken) are credential faults and become 503.
+ */
+import { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { badRequest, ImageError, notFound, storageUnavailable, tooLarge } from './errors.ts';
+import type { ImageStore, PutVariant, StoredObject } from './image-store.ts';
+
+/** The part of the structured logger the store uses. */
+export interface StoreLog {
+  warn(message: string, fields: Record<string, unknown>): void;
+}
+
+export interface S3StoreOptions {
+  client: S3Client;
+  originalsBucket: string;
+  variantsBucket: string;
+  log?: StoreLog | undefined;
+}
+
+/** S3 object keys are at most 1024 bytes of UTF-8. */
+const MAX_KEY_BYTES = 1024;
+const UNAVAILABLE_MESSAGE = 'Image storage is temporarily unavailable; retry in a moment';
+
+export function createS3Store(options: S3StoreOptions): ImageStore {
+  const { client, originalsBucket, variantsBucket, log } = options;
+  checkBucket('originalsBucket', originalsBucket);
+  checkBucket('variantsBucket', variantsBucket);
+
+  const fail = (op: string, bucket: string, key: string, err: unknown): ImageError => {
+    log?.warn('s3 request failed', { op, bucket, key, ...describe(err) });
+    return storageUnavailable(UNAVAILABLE_MESSAGE, err);
+  };
+
+  return {
+    async getOriginal(key, maxBytes) {
+      checkKey(key);
+      if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+        throw new RangeError(`Invalid maxBytes "${String(maxBytes)}": expected a positive integer`);
+      }
+      let out: GetObjectCommandOutput;
+      try {
+        out = await client.send(new GetObjectCommand({ Bucket: originalsBucket, Key: key }));
+      } catch (err) {
+        const kind = classify(err);
+        if (kind === 'not-found') throw notFound(`Original image ${quote(key)} not found`, err);
+        if (kind === 'access-denied') {
+          log?.warn('s3 access denied, treated as not found', {
+            op: 'getOriginal',
+            bucket: originalsBucket,
+            key,
+            ...describe(err),
+          });
+          throw notFound(`Original image ${quote(key)} not found`, err);
+        }
+        throw fail('getOriginal', originalsBucket, key, err);
+      }
+      const body = nodeBody(out.Body);
+      if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
+        body.destroy();
+        throw tooLarge(
+          'IMG_TOO_LARGE',
+          `Original image ${quote(key)} is ${out.ContentLength} bytes; the limit is ${maxBytes} bytes`,
+        );
+      }
+      let bytes: Buffer;
+      try {
+        bytes = await readCapped(body, maxBytes, out.ContentLength);
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) {
+          throw tooLarge('IMG_TOO_LARGE', `Original image ${quote(key)} is larger than ${maxBytes} bytes`);
+        }
+        throw fail('getOriginal', originalsBucket, key, err);
+      }
+      return toStoredObject(out, bytes);
+    },
+
+    async getVariant(key) {
+      checkKey(key);
+      let out: GetObjectCommandOutput;
+      try {
+        out = await client.send(new GetObjectCommand({ Bucket: variantsBucket, Key: key }));
+      } catch (err) {
+        // AccessDenied: see ¹ above; a real permission fault shows up on the putVariant that follows.
+        if (classify(err) !== 'unavailable') return undefined;
+        throw fail('getVariant', variantsBucket, key, err);
+      }
+      const body = nodeBody(out.Body);
+      try {
+        return toStoredObject(out, await readCapped(body, Number.POSITIVE_INFINITY, out.ContentLength));
+      } catch (err) {
+        throw fail('getVariant', variantsBucket, key, err);
+      }
+    },
+
+    async putVariant(variant: PutVariant) {
+      checkKey(variant.key);
+      // One PutObject with the whole buffer and its length: S3 stores all of it or nothing
+      // (single PUTs go up to 5 GB), and concurrent writers of one key leave the last complete
+      // object. Never a multipart or streamed upload that could be left half done.
+      try {
+        await client.send(
+          new PutObjectCommand({
+            Bucket: variantsBucket,
+            Key: variant.key,
+            Body: variant.bytes,
+            ContentLength: variant.bytes.length,
+            ContentType: variant.contentType,
+            CacheControl: variant.cacheControl,
+            Metadata: variant.metadata,
+          }),
+        );
+      } catch (err) {
+        throw fail('putVariant', variantsBucket, variant.key, err);
+      }
+    },
+  };
+}
+
+/** Thrown by readCapped when the body exceeds its cap. */
+export class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+}
+
+/**
+ * Reads a body stream into one Buffer, holding at most `maxBytes` (the chunk that crosses the
+ * cap is dropped, the stream destroyed at once). A body shorter or longer than a known
+ * `expectedLength` is a transport fault (a cut connection), never returned as an image.
+ */
+export async function readCapped(body: Readable, maxBytes: number, expectedLength?: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of body) {
+      const buf = toBuffer(chunk);
+      total += buf.length;
+      if (total > maxBytes) throw new BodyTooLargeError(`body exceeds ${maxBytes} bytes`);
+      chunks.push(buf);
+    }
+  } catch (err) {
+    // for-await already destroys the stream when the loop throws; be explicit so the socket
+    // is released whatever the iterator does.
+    body.destroy();
+    throw err;
+  }
+  if (expectedLength !== undefined && total !== expectedLength) {
+    throw new Error(`body ended after ${total} of ${expectedLength} bytes`);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+type Failure = 'not-found' | 'access-denied' | 'unavailable';
+
+function classify(err: unknown): Failure {
+  const { name, status } = describe(err);
+  // A missing bucket is a deployment fault, not a missing image.
+  if (name === 'NoSuchBucket') return 'unavailable';
+  if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) return 'not-found';
+  if (name === 'AccessDenied') return 'access-denied';
+  return 'unavailable';
+}
+
+/** Loggable facts about an SDK or network error (no message text, no headers). */
+function describe(err: unknown): { name?: string; status?: number; code?: string; attempts?: number } {
+  if (typeof err !== 'object' || err === null) return {};
+  const out: { name?: string; status?: number; code?: string; attempts?: number } = {};
+  if ('name' in err && typeof err.name === 'string') out.name = err.name;
+  if ('code' in err && typeof err.code === 'string') out.code = err.code;
+  if ('$metadata' in err && typeof err.$metadata === 'object' && err.$metadata !== null) {
+    const meta = err.$metadata;
+    if ('httpStatusCode' in meta && typeof meta.httpStatusCode === 'number') out.status = meta.httpStatusCode;
+    if ('attempts' in meta && typeof meta.attempts === 'number') out.attempts = meta.attempts;
+  }
+  return out;
+}
+
+function nodeBody(body: GetObjectCommandOutput['Body']): Readable {
+  // In Node the SDK hands back the http.IncomingMessage (a Readable) with helper mixins.
+  if (body instanceof Readable) return body;
+  throw new ImageError(500, 'IMG_INTERNAL', 'Internal error while reading the image', {
+    cause: new TypeError('S3 GetObject returned no Node.js Readable body'),
+  });
+}
+
+function toStoredObject(out: GetObjectCommandOutput, bytes: Buffer): StoredObject {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(out.Metadata ?? {})) metadata[name.toLowerCase()] = value;
+  return {
+    bytes,
+    contentType: out.ContentType,
+    etag: out.ETag,
+    versionId: out.VersionId,
+    lastModified: out.LastModified,
+    metadata,
+  };
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  throw new TypeError('unexpected chunk type in S3 body');
+}
+
+function checkKey(key: string): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  const bad = key === '' || Buffer.byteLength(key) > MAX_KEY_BYTES || /[\u0000-\u001f\u007f]/.test(key);
+  if (bad) {
+    throw badRequest(
+      'IMG_BAD_KEY',
+      `Invalid storage key ${quote(key)}: expected 1 to ${MAX_KEY_BYTES} bytes without control characters`,
+    );
+  }
+}
+
+function checkBucket(name: string, bucket: string): void {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new RangeError(`Invalid ${name} ${JSON.stringify(bucket)}: expected an S3 bucket name`);
+  }
+}
+
+function quote(value: string): string {
+  return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+}

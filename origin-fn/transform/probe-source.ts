@@ -1,0 +1,135 @@
+/**
+ * Reads a source's header (never its pixels) and refuses what the transform must not decode:
+ * too many bytes, too many pixels (decompression bombs), unsupported formats, SVG when it is
+ * off. The format comes from the bytes, never from a file name or a content type.
+ */
+import sharp, { type Metadata } from 'sharp';
+import { tooLarge, unsupported } from '../errors.ts';
+import { hasImageSignature, type SourceFormat } from './formats.ts';
+import type { TransformLimits } from './limits.ts';
+
+export interface SourceInfo {
+  format: SourceFormat;
+  /** Size as displayed (EXIF orientation applied), of one frame. */
+  width: number;
+  height: number;
+  /** EXIF orientation, 1 (upright) when absent. */
+  orientation: number;
+  /** Number of frames (1 for a still image). */
+  frames: number;
+  /** Animation loop count (0 = forever) and per-frame delays in ms, when the source has them. */
+  loop?: number | undefined;
+  delay?: number[] | undefined;
+  hasAlpha: boolean;
+  /** One colour channel (greyscale): kept as greyscale where the output format allows it. */
+  greyscale: boolean;
+  /** CMYK pixels: converted to sRGB, so the original bytes are never served as is. */
+  cmyk: boolean;
+  /** EXIF, XMP or IPTC present (camera serials, GPS…): the original bytes are then never served. */
+  privateMetadata: boolean;
+}
+
+const ACCEPTED_NAMES = 'JPEG, PNG, WebP, AVIF, GIF or TIFF';
+const megapixels = (pixels: number) => `${(pixels / 1e6).toFixed(1)} megapixels`;
+
+function sourceFormat(meta: Metadata): SourceFormat | undefined {
+  switch (meta.format) {
+    case 'jpeg':
+    case 'png':
+    case 'webp':
+    case 'gif':
+    case 'tiff':
+    case 'svg':
+      return meta.format;
+    case 'heif':
+      // HEIF holds AVIF (AV1) or HEIC (HEVC); sharp's prebuilt libvips has no HEVC decoder.
+      return meta.compression === 'av1' ? 'avif' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+async function readHeader(input: Buffer): Promise<Metadata> {
+  try {
+    // Header only: no pixel is decoded, so no pixel limit is needed here; ours is applied below
+    // on the dimensions, which avoids interpreting sharp's own limit error.
+    return await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    if (hasImageSignature(input)) {
+      throw unsupported(
+        'IMG_CORRUPT',
+        'The image is damaged: its header cannot be read. Re-export the file.',
+        err,
+      );
+    }
+    throw unsupported('IMG_UNSUPPORTED', `The file is not an image: expected ${ACCEPTED_NAMES}.`, err);
+  }
+}
+
+/** Checks bytes, format and pixel count from the header; throws ImageError 413/415. */
+export async function probeSource(input: Buffer, limits: TransformLimits): Promise<SourceInfo> {
+  if (input.length === 0) {
+    throw unsupported('IMG_UNSUPPORTED', `The file is empty: expected ${ACCEPTED_NAMES}.`);
+  }
+  if (input.length > limits.maxSourceBytes) {
+    throw tooLarge(
+      'IMG_TOO_LARGE',
+      `The image is ${input.length} bytes; the limit is ${limits.maxSourceBytes} bytes. Upload a smaller file.`,
+    );
+  }
+  const meta = await readHeader(input);
+  const format = sourceFormat(meta);
+  if (format === undefined) {
+    const what = meta.format === 'heif' ? 'HEIC' : meta.format.toUpperCase();
+    throw unsupported('IMG_UNSUPPORTED', `${what} images are not supported: expected ${ACCEPTED_NAMES}.`);
+  }
+  if (format === 'svg' && !limits.allowSvg) {
+    throw unsupported(
+      'IMG_UNSUPPORTED',
+      `SVG images are not served by this CDN: expected ${ACCEPTED_NAMES}.`,
+    );
+  }
+  const pixels = meta.width * meta.height;
+  if (pixels > limits.maxInputPixels) {
+    throw tooLarge(
+      'IMG_TOO_MANY_PIXELS',
+      `The image is ${meta.width}×${meta.height} (${megapixels(pixels)}); the limit is ` +
+        `${megapixels(limits.maxInputPixels)}. Resize it before uploading.`,
+    );
+  }
+  const orientation = meta.orientation ?? 1;
+  return {
+    format,
+    width: meta.autoOrient.width,
+    height: meta.autoOrient.height,
+    orientation,
+    frames: meta.pages !== undefined && (format === 'gif' || format === 'webp') ? meta.pages : 1,
+    loop: meta.loop,
+    delay: meta.delay,
+    hasAlpha: meta.hasAlpha,
+    greyscale: meta.channels === 1 && (meta.space === 'b-w' || meta.space === 'grey16'),
+    cmyk: meta.space === 'cmyk',
+    privateMetadata: meta.exif !== undefined || meta.xmp !== undefined || meta.iptc !== undefined,
+  };
+}
+
+/**
+ * An animation is decoded in full only when it is kept (WebP output); then its frame count and
+ * total pixels are checked here, before decoding.
+ */
+export function checkAnimation(source: SourceInfo, limits: TransformLimits): void {
+  if (source.frames > limits.maxFrames) {
+    throw tooLarge(
+      'IMG_TOO_MANY_FRAMES',
+      `The animation has ${source.frames} frames; the limit is ${limits.maxFrames}. Shorten it or request a still format.`,
+    );
+  }
+  const pixels = source.width * source.height * source.frames;
+  if (pixels > limits.maxInputPixels) {
+    throw tooLarge(
+      'IMG_TOO_MANY_PIXELS',
+      `The animation is ${source.frames} frames of ${source.width}×${source.height} (${megapixels(pixels)} in all); ` +
+        `the limit is ${megapixels(limits.maxInputPixels)}. Make it smaller or shorter, or request a still format.`,
+    );
+  }
+}

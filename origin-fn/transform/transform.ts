@@ -1,0 +1,155 @@
+/**
+ * The transform core: source bytes + variant spec → variant bytes + metadata, through sharp.
+ * No storage, no HTTP: adapters call it and map its ImageErrors to responses.
+ *
+ *  1. probe the header (format sniffed from the bytes; byte, pixel, format and SVG limits);
+ *  2. decode: EXIF orientation, resize (never enlarging), colour-manage to sRGB, raw pixels;
+ *  3. choose the served format: JPEG → PNG when the image has real transparency, AVIF → WebP
+ *     beyond `avifMaxPixels`; an alpha channel that is fully opaque is dropped;
+ *  4. encode (metadata stripped: nothing is copied from the source);
+ *  5. never heavier: serve the source's own bytes when the encode is not lighter and the
+ *     source would look the same (same size, same format, upright, not CMYK).
+ *
+ * Animations (GIF or WebP with more than one frame) keep every frame when the output is WebP.
+ * For JPEG, AVIF or PNG output only the first frame is served: those outputs are stills here
+ * (sharp has no animated AVIF or APNG encoder), and a still is what such a request asks for.
+ */
+import sharp from 'sharp';
+import type { OutputFormat, VariantSpec } from '../../edge-fn/grammar/types.ts';
+import { unsupported } from '../errors.ts';
+import { type Decoded, decode } from './decode.ts';
+import { encode } from './encode.ts';
+import { CONTENT_TYPES, servableAs } from './formats.ts';
+import { DEFAULT_LIMITS, type TransformLimits, validateLimits } from './limits.ts';
+import { checkAnimation, probeSource, type SourceInfo } from './probe-source.ts';
+import { resolveQuality } from './quality.ts';
+import { planResize } from './resize-plan.ts';
+import type { Transformer, TransformResult } from './types.ts';
+import { validateSpec } from './validate-spec.ts';
+
+const elapsedSince = (start: number) => Math.round((performance.now() - start) * 100) / 100;
+
+async function decodeOrRefuse(
+  input: Buffer,
+  source: SourceInfo,
+  spec: VariantSpec,
+  animated: boolean,
+  limits: TransformLimits,
+): Promise<Decoded> {
+  try {
+    return await decode(input, {
+      plan: planResize(source, spec, limits.maxOutputDimension),
+      animated,
+      maxInputPixels: limits.maxInputPixels,
+      format: spec.format,
+    });
+  } catch (err) {
+    // The header was read and is within limits, so a failure while decoding its pixels means
+    // damaged data (truncated, corrupt entropy-coded data, trailing garbage…).
+    throw unsupported(
+      'IMG_CORRUPT',
+      'The image is damaged (truncated or corrupt data). Re-export the file.',
+      err,
+    );
+  }
+}
+
+/** True when the image has an alpha channel that some pixel actually uses. */
+async function isTransparent(decoded: Decoded): Promise<boolean> {
+  const { data, width, height, channels } = decoded.pixels;
+  if (channels !== 2 && channels !== 4) return false;
+  const stats = await sharp(data, { raw: { width, height, channels } }).stats();
+  return !stats.isOpaque;
+}
+
+function servedFormatFor(
+  requested: OutputFormat,
+  transparent: boolean,
+  pixels: number,
+  limits: TransformLimits,
+): OutputFormat {
+  if (requested === 'jpeg' && transparent) return 'png';
+  if (requested === 'avif' && pixels > limits.avifMaxPixels) return 'webp';
+  return requested;
+}
+
+/** The source's own bytes look exactly like the variant would (minus encoding loss). */
+function originalLooksTheSame(
+  source: SourceInfo,
+  format: OutputFormat,
+  decoded: Decoded,
+  animated: boolean,
+): boolean {
+  return (
+    servableAs(source.format) === format &&
+    decoded.width === source.width &&
+    decoded.height === source.height &&
+    source.orientation === 1 &&
+    !source.cmyk &&
+    // Metadata is stripped from every variant; an original carrying EXIF/XMP/IPTC (GPS, serial
+    // numbers) is never passed through, even when the re-encode is not lighter.
+    !source.privateMetadata &&
+    animated === source.frames > 1
+  );
+}
+
+async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): Promise<TransformResult> {
+  validateSpec(spec);
+
+  const decodeStart = performance.now();
+  const source = await probeSource(input, limits);
+  const animated = spec.format === 'webp' && source.frames > 1;
+  if (animated) checkAnimation(source, limits);
+  const decoded = await decodeOrRefuse(input, source, spec, animated, limits);
+  const transparent = await isTransparent(decoded);
+  const decodeMs = elapsedSince(decodeStart);
+
+  const format = servedFormatFor(spec.format, transparent, decoded.width * decoded.height, limits);
+  const encodeStart = performance.now();
+  const encoded = await encode(decoded.pixels, {
+    format,
+    quality: resolveQuality(spec.quality, format, limits),
+    dropAlpha: !transparent && (decoded.pixels.channels === 2 || decoded.pixels.channels === 4),
+    greyscale: source.greyscale,
+    animation: animated ? { frameHeight: decoded.height, loop: source.loop, delay: source.delay } : undefined,
+  });
+  const encodeMs = elapsedSince(encodeStart);
+
+  const common = {
+    width: decoded.width,
+    height: decoded.height,
+    originalBytes: input.length,
+    animated,
+    timings: { decodeMs, encodeMs },
+  };
+  if (encoded.bytes.length >= input.length && originalLooksTheSame(source, format, decoded, animated)) {
+    // Never heavier than the original: its bytes passed the same strict decode.
+    return {
+      ...common,
+      bytes: input,
+      format,
+      contentType: CONTENT_TYPES[format],
+      quality: encoded.quality,
+      servedOriginal: true,
+    };
+  }
+  return {
+    ...common,
+    bytes: encoded.bytes,
+    format,
+    contentType: CONTENT_TYPES[format],
+    quality: encoded.quality,
+    servedOriginal: false,
+  };
+}
+
+/**
+ * Builds the transformer once per cold start. Throws a RangeError naming the setting when the
+ * limits are invalid.
+ */
+export function createTransformer(limits: TransformLimits = DEFAULT_LIMITS): Transformer {
+  validateLimits(limits);
+  return {
+    transform: (input, spec) => run(input, spec, limits),
+  };
+}

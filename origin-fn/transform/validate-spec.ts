@@ -1,0 +1,44 @@
+/**
+ * The transform validates its spec again before anything reaches sharp: the spec normally comes
+ * from the grammar, but the core must be safe on its own (400 IMG_BAD_PARAM otherwise).
+ */
+import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
+import { badRequest } from '../errors.ts';
+
+const FITS: readonly string[] = ['inside', 'cover', 'contain', 'fill', 'outside'];
+const FORMATS: readonly string[] = ['jpeg', 'webp', 'avif', 'png'];
+/** The largest side sharp can address. */
+const MAX_SIDE = 16383;
+
+const show = (value: unknown) => (typeof value === 'string' ? `"${value}"` : String(value));
+
+function checkSide(name: string, value: number | undefined): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_SIDE) {
+    throw badRequest(
+      'IMG_BAD_PARAM',
+      `Invalid ${name} ${show(value)}: expected an integer from 1 to ${MAX_SIDE}`,
+    );
+  }
+}
+
+export function validateSpec(spec: VariantSpec): void {
+  checkSide('width', spec.width);
+  checkSide('height', spec.height);
+  if (!FITS.includes(spec.fit)) {
+    throw badRequest('IMG_BAD_PARAM', `Invalid fit ${show(spec.fit)}: expected one of ${FITS.join(', ')}`);
+  }
+  const q = spec.quality;
+  if (q !== 'auto' && q !== 'lite' && !(Number.isInteger(q) && q >= 1 && q <= 100)) {
+    throw badRequest(
+      'IMG_BAD_PARAM',
+      `Invalid quality ${show(q)}: expected an integer from 1 to 100, "auto" or "lite"`,
+    );
+  }
+  if (!FORMATS.includes(spec.format)) {
+    throw badRequest(
+      'IMG_BAD_PARAM',
+      `Invalid format ${show(spec.format)}: expected one of ${FORMATS.join(', ')}`,
+    );
+  }
+}

@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { PassThrough, type Writable } from 'node:stream';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readOriginConfig } from '../../origin-fn/config.ts';
+import {
+  createFunctionUrlHandler,
+  type FunctionUrlEvent,
+  type HttpResponseStreamFactory,
+} from '../../origin-fn/lambda.ts';
+import { type OriginStack, startOriginStack } from '../helpers/origin-stack.ts';
+
+/**
+ * Stand-in for the Lambda runtime's `awslambda.HttpResponseStream` (a global that exists only
+ * inside Lambda): the same wire format, a JSON prelude then 8 NUL bytes then the body.
+ */
+const httpResponseStream: HttpResponseStreamFactory = {
+  from(stream: Writable, prelude) {
+    stream.write(JSON.stringify(prelude));
+    stream.write(Buffer.alloc(8));
+    return stream;
+  },
+};
+
+async function invoke(event: FunctionUrlEvent, stack: OriginStack) {
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (c: Buffer) => chunks.push(c));
+  await createFunctionUrlHandler(stack.origin, httpResponseStream)(event, sink);
+  const all = Buffer.concat(chunks);
+  const split = all.indexOf(Buffer.alloc(8));
+  const prelude = JSON.parse(all.subarray(0, split).toString()) as {
+    statusCode: number;
+    headers: Record<string, string>;
+  };
+  return { ...prelude, body: all.subarray(split + 8) };
+}
+
+const fixture = (): FunctionUrlEvent =>
+  JSON.parse(
+    readFileSync(new URL('../fixtures/events/function-url-get-variant.json', import.meta.url), 'utf8'),
+  );
+
+let stack: OriginStack;
+let noise: Buffer;
+
+beforeAll(async () => {
+  stack = await startOriginStack();
+  // Random noise does not compress: a PNG far above Lambda's 6 MB buffered-response limit.
+  const size = 1600;
+  const pixels = randomBytes(size * size * 3);
+  noise = await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+  await stack.putOriginal('big/noise.png', noise, 'image/png');
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('the origin Lambda (Function URL, response streaming)', () => {
+  it('streams a variant larger than 6 MB whole', async () => {
+    expect(noise.length).toBeGreaterThan(6 * 1024 * 1024);
+    const res = await invoke(fixture(), stack);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    expect(res.body.length).toBeGreaterThan(6 * 1024 * 1024);
+    expect(Number(res.headers['content-length'])).toBe(res.body.length);
+    expect(await sharp(res.body).metadata()).toMatchObject({ format: 'png', width: 1600, height: 1600 });
+  });
+
+  it('answers HEAD with headers only', async () => {
+    const event = fixture();
+    event.requestContext.http.method = 'HEAD';
+    const res = await invoke(event, stack);
+    expect(res.statusCode).toBe(200);
+    expect(res.body.length).toBe(0);
+  });
+
+  it('refuses other methods with 405', async () => {
+    const event = fixture();
+    event.requestContext.http.method = 'POST';
+    const res = await invoke(event, stack);
+    expect(res.statusCode).toBe(405);
+    expect(res.body.toString()).toBe('Method POST is not allowed: expected GET or HEAD\n');
+  });
+});
+
+describe('origin configuration from the environment', () => {
+  it('has documented defaults', () => {
+    const config = readOriginConfig({});
+    expect(config).toMatchObject({
+      originalsBucket: 'litepix-originals',
+      variantsBucket: 'litepix-variants',
+      region: 'us-east-1',
+      endpoint: undefined,
+      logLevel: 'info',
+    });
+    expect(config.limits).toMatchObject({
+      maxSourceBytes: 41_943_040,
+      maxInputPixels: 100_000_000,
+      allowSvg: false,
+    });
+    expect(config.grammar.version).toBe('v1');
+  });
+
+  it.each([
+    [
+      { LITEPIX_MAX_FRAMES: 'many' },
+      'Invalid LITEPIX_MAX_FRAMES "many": expected an integer from 1 to 100000',
+    ],
+    [{ LITEPIX_ALLOW_SVG: 'yes' }, 'Invalid LITEPIX_ALLOW_SVG "yes": expected "true" or "false"'],
+    [
+      { LITEPIX_VARIANTS_BUCKET: 'Bad_Bucket' },
+      'Invalid LITEPIX_VARIANTS_BUCKET "Bad_Bucket": expected an S3 bucket name',
+    ],
+    [
+      { AWS_ENDPOINT_URL_S3: 'localhost:4569' },
+      'Invalid AWS_ENDPOINT_URL_S3 "localhost:4569": expected an http(s) URL',
+    ],
+    [
+      { LITEPIX_LOG_LEVEL: 'loud' },
+      'Invalid LITEPIX_LOG_LEVEL "loud": expected one of debug, info, warn, error, silent',
+    ],
+    [
+      { LITEPIX_GRAMMAR_JSON: '{"ladder":[5,1]}' },
+      'Invalid ladder: sizes must be ascending, but 5 comes before 1',
+    ],
+    [{ LITEPIX_GRAMMAR_JSON: '[' }, 'Cannot read the grammar configuration from LITEPIX_GRAMMAR_JSON'],
+  ])('refuses %j', (env, message) => {
+    expect(() => readOriginConfig(env)).toThrow(message);
+  });
+
+  it('reads limits and the S3 endpoint', () => {
+    const config = readOriginConfig({
+      LITEPIX_MAX_INPUT_PIXELS: '5000000',
+      LITEPIX_ALLOW_SVG: 'true',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569',
+    });
+    expect(config.limits.maxInputPixels).toBe(5_000_000);
+    expect(config.limits.allowSvg).toBe(true);
+    expect(config.endpoint).toBe('http://127.0.0.1:4569');
+  });
+});
