@@ -1,0 +1,171 @@
+/**
+ * The local stack (`npm start` = `litepix dev`): s3rver holding both buckets under the data
+ * dir, the origin behind a Node HTTP adapter, and the built viewer-request bundle inside
+ * miniflare (workerd) as the CDN. Everything binds 127.0.0.1.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Miniflare } from 'miniflare';
+import S3rver from 's3rver';
+import { resolveGrammarConfig } from '../edge-fn/grammar/resolve-config.ts';
+import { createOriginServer } from '../origin-fn/http-adapter.ts';
+import { createLog, storeLog } from '../origin-fn/log.ts';
+import { createOriginHandler } from '../origin-fn/origin-handler.ts';
+import { createS3Client } from '../origin-fn/s3-client.ts';
+import { createS3Store } from '../origin-fn/s3-store.ts';
+import { createTransformer, DEFAULT_LIMITS } from '../origin-fn/transform/index.ts';
+import { buildViewerBundle, readEdgeConfig } from '../scripts/build.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const HOST = '127.0.0.1';
+export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export interface DevOptions {
+  port: number;
+  s3Port: number;
+  dataDir: string;
+  originalsBucket: string;
+  variantsBucket: string;
+  /** Seed examples/images into an empty originals bucket. */
+  seed: boolean;
+  logLevel: string;
+}
+
+export interface DevStack {
+  url: string;
+  s3Endpoint: string;
+  originUrl: string;
+  seeded: string[];
+  stop(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.avif': 'image/avif',
+};
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, HOST, () => ok((server.address() as AddressInfo).port));
+  });
+}
+
+export async function startDevStack(options: DevOptions): Promise<DevStack> {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+    cleanups.length = 0;
+  };
+  try {
+    const s3Dir = resolve(options.dataDir, 's3');
+    await mkdir(s3Dir, { recursive: true });
+    const s3rver = new S3rver({
+      address: HOST,
+      port: options.s3Port,
+      silent: true,
+      directory: s3Dir,
+      configureBuckets: [{ name: options.originalsBucket }, { name: options.variantsBucket }],
+    });
+    const s3Address = await s3rver.run();
+    cleanups.push(() => s3rver.close());
+    const s3Endpoint = `http://${HOST}:${s3Address.port}`;
+
+    const log = createLog({ level: options.logLevel });
+    const client = createS3Client({
+      endpoint: s3Endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: S3_CREDENTIALS,
+    });
+    cleanups.push(async () => client.destroy());
+    const edgeConfig = readEdgeConfig();
+    const grammar = resolveGrammarConfig(edgeConfig.grammar);
+    const origin = createOriginHandler({
+      store: createS3Store({
+        client,
+        originalsBucket: options.originalsBucket,
+        variantsBucket: options.variantsBucket,
+        log: storeLog(log),
+      }),
+      transformer: createTransformer(DEFAULT_LIMITS),
+      grammar,
+      limits: DEFAULT_LIMITS,
+      log,
+    });
+
+    const seeded = options.seed ? await seed(client, options.originalsBucket) : [];
+    const originServer = createOriginServer(origin, (path) =>
+      path === '/'
+        ? { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: indexPage(seeded) }
+        : undefined,
+    );
+    const originPort = await listen(originServer, 0);
+    cleanups.push(() => new Promise((ok) => originServer.close(ok)));
+    const originUrl = `http://${HOST}:${originPort}`;
+
+    const bundlePath = join(options.dataDir, 'viewer-request.js');
+    await buildViewerBundle(edgeConfig, bundlePath);
+    const worker = readFileSync(resolve(root, 'edge-fn/local-cdn-worker.js'), 'utf8');
+    const mf = new Miniflare({
+      script: `${readFileSync(bundlePath, 'utf8')}\n${worker}`,
+      compatibilityDate: '2025-01-01',
+      host: HOST,
+      port: options.port,
+      bindings: { VARIANTS_URL: `${s3Endpoint}/${options.variantsBucket}`, ORIGIN_URL: originUrl },
+      cachePersist: join(options.dataDir, 'cache'),
+    });
+    cleanups.push(() => mf.dispose());
+    const url = (await mf.ready).origin.replace('localhost', HOST);
+    return { url, s3Endpoint, originUrl, seeded, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function seed(client: ReturnType<typeof createS3Client>, bucket: string): Promise<string[]> {
+  const dir = resolve(root, 'examples/images');
+  const keys: string[] = [];
+  for (const file of readdirSync(dir).sort()) {
+    const type = CONTENT_TYPES[extname(file).toLowerCase()];
+    if (!type) continue;
+    const key = `samples/${file}`;
+    keys.push(key);
+    const exists = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: readFileSync(join(dir, file)),
+          ContentType: type,
+        }),
+      );
+    }
+  }
+  return keys;
+}
+
+function indexPage(samples: string[]): string {
+  const items = samples
+    .map(
+      (k) =>
+        `<li><a href="/${k}?w=828">/${k}?w=828</a> · <a href="/${k}?w=320&amp;f=webp">w=320 WebP</a></li>`,
+    )
+    .join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>litepix dev</title></head><body><h1>litepix local CDN</h1><p>Samples:</p><ul>${items}</ul></body></html>`;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/**
+ * The `litepix` command. `litepix dev` runs the local stack. Exit codes: 0 ok, 1 failed,
+ * 2 usage or input error.
+ */
+import { parseArgs } from 'node:util';
+import { type DevOptions, startDevStack } from './dev-stack.ts';
+
+const USAGE = `Usage: litepix <command> [options]
+
+Commands:
+  dev       run the local CDN (s3rver + origin + the edge function in miniflare)
+
+Options for dev (each also read from the environment):
+  --port <n>         CDN port (PORT, default 8080)
+  --s3-port <n>      local S3 port (LITEPIX_S3_PORT, default 4569)
+  --data-dir <dir>   where buckets and cache live (LITEPIX_DATA_DIR, default .litepix)
+  --no-seed          do not copy the sample images into the originals bucket
+  -h, --help         this text
+`;
+
+class UsageError extends Error {}
+
+function port(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 0 && n <= 65535))
+    throw new UsageError(`Invalid ${name} ${JSON.stringify(raw)}: expected a port from 0 to 65535`);
+  return n;
+}
+
+async function dev(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      's3-port': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'no-seed': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const options: DevOptions = {
+    port: port('--port / PORT', values.port ?? process.env.PORT, 8080),
+    s3Port: port('--s3-port / LITEPIX_S3_PORT', values['s3-port'] ?? process.env.LITEPIX_S3_PORT, 4569),
+    dataDir: values['data-dir'] ?? process.env.LITEPIX_DATA_DIR ?? '.litepix',
+    originalsBucket: process.env.LITEPIX_ORIGINALS_BUCKET || 'litepix-originals',
+    variantsBucket: process.env.LITEPIX_VARIANTS_BUCKET || 'litepix-variants',
+    seed: !values['no-seed'],
+    logLevel: process.env.LITEPIX_LOG_LEVEL ?? 'warn',
+  };
+  const stack = await startDevStack(options);
+  const example = stack.seeded[0] ? `${stack.url}/${stack.seeded[0]}?w=828` : stack.url;
+  console.log(`litepix dev: local CDN on ${stack.url}  (try ${example})`);
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    await stack.stop();
+    process.exit(0);
+  };
+  // miniflare's exit hook would exit at once on a signal, before workerd, s3rver and the
+  // servers are closed; this stack owns shutdown, so its handler replaces that one.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, shutdown);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help') {
+    process.stdout.write(USAGE);
+    if (command === undefined) process.exitCode = 2;
+    return;
+  }
+  if (command === 'dev') return dev(rest);
+  throw new UsageError(`Unknown command ${JSON.stringify(command)}: expected dev (see litepix --help)`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  console.error(`litepix: ${(err as Error).message}`);
+  if ((err as { code?: string }).code === 'EADDRINUSE')
+    console.error('litepix: a port is taken; choose others with --port / --s3-port');
+  process.exit(usage ? 2 : 1);
+});

@@ -1,0 +1,162 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevStack, S3_CREDENTIALS, startDevStack } from '../../cli/dev-stack.ts';
+
+function workerdPids(): string[] {
+  const out = spawnSync('pgrep', ['-f', 'workerd'], { encoding: 'utf8' }).stdout ?? '';
+  return out.split('\n').filter(Boolean);
+}
+
+const CHROME = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
+let stack: DevStack;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'litepix-dev-'));
+  stack = await startDevStack({
+    port: 0,
+    s3Port: 0,
+    dataDir,
+    originalsBucket: 'litepix-originals',
+    variantsBucket: 'litepix-variants',
+    seed: true,
+    logLevel: 'silent',
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const get = (path: string, accept?: string) =>
+  fetch(`${stack.url}${path}`, accept ? { headers: { accept } } : {});
+
+describe('the local stack end to end (s3rver + origin + the edge bundle in miniflare)', () => {
+  it('seeds the Kodak samples', () => {
+    expect(stack.seeded).toEqual(['samples/kodim03.png', 'samples/kodim15.png', 'samples/kodim23.png']);
+  });
+
+  it.each([
+    ['?w=400', CHROME, 'avif', 414],
+    ['?w=400', 'image/webp,*/*', 'webp', 414],
+    ['?w=400', '*/*', 'png', 414],
+    ['?w=300&f=jpeg&q=70', CHROME, 'jpeg', 320],
+    ['?preset=thumb', 'image/webp,*/*', 'webp', 256],
+    ['', 'image/webp,*/*', 'webp', 768],
+  ])(
+    'serves samples/kodim15.png%s (Accept %s) as %s, %i px wide: a miss, then a hit',
+    async (query, accept, format, width) => {
+      const first = await get(`/samples/kodim15.png${query}`, accept);
+      expect(first.status).toBe(200);
+      expect(first.headers.get('x-cache')).toBe('Miss from litepix-dev');
+      expect(first.headers.get('content-type')).toBe(`image/${format}`);
+      expect(first.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      const body = Buffer.from(await first.arrayBuffer());
+      const meta = await sharp(body).metadata();
+      expect(meta).toMatchObject({ format: format === 'avif' ? 'heif' : format, width });
+      expect(body.length).toBeLessThan(Number(first.headers.get('x-litepix-original-bytes')));
+
+      const second = await get(`/samples/kodim15.png${query}`, accept);
+      expect(second.status).toBe(200);
+      expect(second.headers.get('x-cache')).toBe('Hit from litepix-dev');
+      expect(Buffer.from(await second.arrayBuffer()).equals(body)).toBe(true);
+    },
+  );
+
+  it('answers a bad parameter with 400 from the edge', async () => {
+    const res = await get('/samples/kodim15.png?w=abc');
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-cache')).toBe('Error from litepix-dev');
+    expect(await res.text()).toBe('Invalid width "abc": expected an integer from 1 to 4096\n');
+  });
+
+  it('answers a missing original with 404', async () => {
+    const res = await get('/samples/nothing-here.jpg?w=400');
+    expect(res.status).toBe(404);
+    expect(await res.text()).toBe('Original image "samples/nothing-here.jpg" not found\n');
+  });
+
+  it('serves an uploaded image, and a variant already in the bucket straight from it', async () => {
+    const client = new S3Client({
+      endpoint: stack.s3Endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: S3_CREDENTIALS,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    const photo = readFileSync(new URL('../fixtures/images/kodim03-q95.jpg', import.meta.url));
+    await client.send(
+      new PutObjectCommand({ Bucket: 'litepix-originals', Key: 'uploads/k3.jpg', Body: photo }),
+    );
+    const res = await get('/uploads/k3.jpg?w=640', 'image/webp');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-litepix-from')).toBe('origin');
+    expect((await sharp(Buffer.from(await res.arrayBuffer())).metadata()).width).toBe(640);
+    // Same variant through another spelling (alias + dpr): same key, now a cache hit.
+    const again = await get('/uploads/k3.jpg?width=320&dpr=2', 'image/webp');
+    expect(again.headers.get('x-cache')).toBe('Hit from litepix-dev');
+    client.destroy();
+  });
+
+  it('serves the index page at /', async () => {
+    const res = await get('/');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('/samples/kodim03.png?w=828');
+  });
+});
+
+describe('litepix dev (the command)', () => {
+  it('prints the URL when ready and shuts down cleanly on SIGTERM, leaving no workerd behind', async () => {
+    const workerdBefore = workerdPids();
+    const dir = mkdtempSync(join(tmpdir(), 'litepix-cli-'));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'cli/litepix.ts', 'dev', '--port', '0', '--s3-port', '0', '--data-dir', dir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await new Promise<void>((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`no ready line: ${out}`)), 30_000);
+      child.stdout.on('data', () => {
+        if (/http:\/\/127\.0\.0\.1:\d+/.test(out)) {
+          clearTimeout(timer);
+          ok();
+        }
+      });
+    });
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0];
+    expect((await fetch(`${url}/samples/kodim23.png?w=256`)).status).toBe(200);
+    const exit = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    await expect(fetch(`${url}/`)).rejects.toThrow();
+    await new Promise((ok) => setTimeout(ok, 500));
+    expect(workerdPids().filter((pid) => !workerdBefore.includes(pid))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a bad port with exit code 2 and a clear message', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/litepix.ts', 'dev', '--port', 'eighty'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const code = await new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
+    expect(code).toBe(2);
+    expect(err).toContain('Invalid --port / PORT "eighty": expected a port from 0 to 65535');
+  });
+});
