@@ -6,10 +6,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runEdgeBench } from './edge.ts';
+import { runOriginBench } from './origin.ts';
 
 const resultsDir = resolve(dirname(fileURLToPath(import.meta.url)), 'results');
 const parts: Record<string, () => Promise<unknown> | unknown> = {
   edge: () => runEdgeBench(),
+  origin: () => runOriginBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
