@@ -1,22 +1,12 @@
-/**
- * Animations: kept in full for WebP output (within the frame and pixel limits, checked before
- * decoding every frame); first frame only for JPEG, AVIF and PNG output.
- */
-import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
 import { createTransformer, DEFAULT_LIMITS } from '../../origin-fn/transform/index.ts';
+import { spec as baseSpec, fixture } from '../helpers/images.ts';
 import { ssim } from '../helpers/perceptual.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url));
-const spec = (over: Partial<VariantSpec> = {}): VariantSpec => ({
-  source: 'anim/test.gif',
-  fit: 'inside',
-  quality: 'auto',
-  format: 'webp',
-  ...over,
-});
+const spec = (over: Partial<VariantSpec> = {}): VariantSpec =>
+  baseSpec({ source: 'anim/test.gif', format: 'webp', ...over });
 const transformer = createTransformer();
 const gif = fixture('gif-animated-rotating-squares.gif');
 const sum = (values: number[] | undefined) => (values ?? []).reduce((a, b) => a + b, 0);

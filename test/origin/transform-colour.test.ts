@@ -1,23 +1,9 @@
-/**
- * What people see: EXIF orientation, colour management to sRGB, and transparency. Each check
- * also measures a wrong pipeline (orientation ignored, ICC profile ignored) to show that the
- * perceptual score tells the two apart.
- */
-import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
 import { createTransformer } from '../../origin-fn/transform/index.ts';
+import { fixture, spec } from '../helpers/images.ts';
 import { alphaDifference, meanAbsoluteDifference, ssim } from '../helpers/perceptual.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url));
-const spec = (over: Partial<VariantSpec> = {}): VariantSpec => ({
-  source: 'photos/test.jpg',
-  fit: 'inside',
-  quality: 'auto',
-  format: 'jpeg',
-  ...over,
-});
 const transformer = createTransformer();
 
 describe('EXIF orientation', () => {

@@ -1,23 +1,11 @@
-/**
- * Inputs the transform must refuse cleanly, with the right status and code: never a crash, a
- * hang, a 500 or a partial image. Bad inputs are generated here, not stored.
- */
-import { readFileSync } from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
 import { ImageError } from '../../origin-fn/errors.ts';
 import { createTransformer, DEFAULT_LIMITS, validateLimits } from '../../origin-fn/transform/index.ts';
+import { fixture, spec } from '../helpers/images.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url));
-const spec = (over: Partial<VariantSpec> = {}): VariantSpec => ({
-  source: 'photos/test.jpg',
-  fit: 'inside',
-  quality: 'auto',
-  format: 'jpeg',
-  ...over,
-});
 const transformer = createTransformer();
 const kodim23 = fixture('kodim23-q95.jpg');
 

@@ -1,23 +1,8 @@
-/**
- * The transform core through real sharp: formats, qualities, byte budgets, resizing, metadata
- * and the never-heavier rule. Outputs are checked by their decoded metadata and a perceptual
- * score, never by their bytes.
- */
-import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
 import { createTransformer, DEFAULT_LIMITS } from '../../origin-fn/transform/index.ts';
+import { fixture, spec } from '../helpers/images.ts';
 import { ssim } from '../helpers/perceptual.ts';
-
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/images/${name}`, import.meta.url));
-const spec = (over: Partial<VariantSpec> = {}): VariantSpec => ({
-  source: 'photos/test.jpg',
-  fit: 'inside',
-  quality: 'auto',
-  format: 'jpeg',
-  ...over,
-});
 
 const transformer = createTransformer();
 const kodim03 = fixture('kodim03-q95.jpg');
