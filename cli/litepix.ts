@@ -4,12 +4,19 @@
  * 2 usage or input error.
  */
 import { parseArgs } from 'node:util';
+import { readEdgeConfig } from '../scripts/build.ts';
 import { type DevOptions, startDevStack } from './dev-stack.ts';
+import { upload } from './upload.ts';
+import { cdnUrl } from './url.ts';
 
 const USAGE = `Usage: litepix <command> [options]
 
 Commands:
-  dev       run the local CDN (s3rver + origin + the edge function in miniflare)
+  dev                 run the local CDN (s3rver + origin + the edge function in miniflare)
+  upload <file…>      put originals into the originals bucket (local stack by default)
+                      [--key <key> | --prefix <p>] [--bucket <real bucket>]
+  url <key>           print the CDN URL of a variant, signed when secrets are configured
+                      [--w n] [--h n] [--dpr n] [--fit f] [--q n|auto] [--f fmt] [--preset p] [--base url]
 
 Options for dev (each also read from the environment):
   --port <n>         CDN port (PORT, default 8080)
@@ -17,9 +24,13 @@ Options for dev (each also read from the environment):
   --data-dir <dir>   where buckets and cache live (LITEPIX_DATA_DIR, default .litepix)
   --no-seed          do not copy the sample images into the originals bucket
   -h, --help         this text
+
+upload uses LITEPIX_S3_PORT for the local stack; with --bucket it uses the standard AWS
+environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_S3).
+Exit codes: 0 ok, 1 some items failed, 2 usage or input error.
 `;
 
-class UsageError extends Error {}
+import { UsageError } from './usage-error.ts';
 
 function port(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
@@ -72,6 +83,55 @@ async function dev(args: string[]): Promise<void> {
   }
 }
 
+async function uploadCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { key: { type: 'string' }, prefix: { type: 'string' }, bucket: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length === 0)
+    throw new UsageError('upload: expected at least one file (litepix upload <file…>)');
+  if (values.key && values.prefix) throw new UsageError('upload: use --key or --prefix, not both');
+  if (values.key && positionals.length > 1)
+    throw new UsageError('upload: --key names one object; give one file or use --prefix');
+  const outcomes = await upload({
+    files: positionals,
+    key: values.key,
+    prefix: values.prefix,
+    bucket: values.bucket,
+    s3Port: port('LITEPIX_S3_PORT', process.env.LITEPIX_S3_PORT, 4569),
+    cdnBase: `http://127.0.0.1:${port('PORT', process.env.PORT, 8080)}`,
+  });
+  for (const o of outcomes)
+    (o.ok ? console.log : console.error)(o.ok ? `uploaded ${o.message}` : `litepix: ${o.message}`);
+  if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
+}
+
+async function urlCommand(args: string[]): Promise<void> {
+  const names = ['w', 'h', 'dpr', 'fit', 'q', 'f', 'preset'] as const;
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
+      base: { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new UsageError('url: expected one key (litepix url <key> [--w 800] …)');
+  const params: Record<string, string> = {};
+  for (const n of names) {
+    const v = (values as Record<string, string | undefined>)[n];
+    if (v !== undefined) params[n] = v;
+  }
+  const base = (values.base ?? `http://127.0.0.1:${port('PORT', process.env.PORT, 8080)}`).replace(
+    /\/+$/,
+    '',
+  );
+  console.log(cdnUrl(positionals[0] as string, params, base, readEdgeConfig()));
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help') {
@@ -80,6 +140,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'dev') return dev(rest);
+  if (command === 'upload') return uploadCommand(rest);
+  if (command === 'url') return urlCommand(rest);
   throw new UsageError(`Unknown command ${JSON.stringify(command)}: expected dev (see litepix --help)`);
 }
 

@@ -112,6 +112,70 @@ describe('the local stack end to end (s3rver + origin + the edge bundle in minif
   });
 });
 
+/** Runs the CLI asynchronously: the stack under test lives in this process and must keep serving. */
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/litepix.ts', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  return new Promise((ok) => child.on('close', (code) => ok({ code, out, err })));
+}
+
+describe('litepix upload and litepix url (against the running stack)', () => {
+  it('uploads an image and prints a URL the CDN serves', async () => {
+    const s3Port = new URL(stack.s3Endpoint).port;
+    const cdnPort = new URL(stack.url).port;
+    const res = await run(['upload', 'test/fixtures/images/kodim23-q95.jpg', '--prefix', 'cli/'], {
+      LITEPIX_S3_PORT: s3Port,
+      PORT: cdnPort,
+    });
+    expect(res.err).not.toContain('litepix:');
+    expect(res.code).toBe(0);
+    expect(res.out).toContain(
+      'uploaded test/fixtures/images/kodim23-q95.jpg → litepix-originals/cli/kodim23-q95.jpg',
+    );
+    const url = await run(['url', 'cli/kodim23-q95.jpg', '--w', '300', '--f', 'webp'], { PORT: cdnPort });
+    expect(url.code).toBe(0);
+    expect(url.out.trim()).toBe(`${stack.url}/cli/kodim23-q95.jpg?f=webp&w=300`);
+    const served = await fetch(url.out.trim());
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/webp');
+  });
+
+  it('refuses a file that is not an image (exit 1) and uploads the rest', async () => {
+    const s3Port = new URL(stack.s3Endpoint).port;
+    const res = await run(['upload', 'README.md', 'test/fixtures/images/jpeg-grayscale.jpg'], {
+      LITEPIX_S3_PORT: s3Port,
+    });
+    expect(res.code).toBe(1);
+    expect(res.err).toContain('litepix: README.md: not an image sharp can read');
+    expect(res.out).toContain('uploaded test/fixtures/images/jpeg-grayscale.jpg');
+  });
+
+  it.each([
+    [['upload'], 'upload: expected at least one file'],
+    [['upload', 'a.jpg', 'b.jpg', '--key', 'x.jpg'], 'upload: --key names one object'],
+    [['url', 'a.jpg', '--w', 'abc'], 'url: Invalid width "abc": expected an integer from 1 to 4096'],
+    [['url', 'a/../b.jpg'], 'url: Invalid path'],
+    [['nope'], 'Unknown command "nope"'],
+  ])('litepix %j → exit 2: %s', async (args, message) => {
+    const res = await run(args);
+    expect(res.code).toBe(2);
+    expect(res.err).toContain(message);
+  });
+});
+
 describe('litepix dev (the command)', () => {
   it('prints the URL when ready and shuts down cleanly on SIGTERM, leaving no workerd behind', async () => {
     const workerdBefore = workerdPids();

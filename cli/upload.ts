@@ -1,0 +1,119 @@
+/**
+ * `litepix upload <file…>`: puts originals into the originals bucket: the local stack's by
+ * default, or a real bucket with --bucket and the standard AWS environment. Each file must be
+ * an image (sniffed from its bytes, not its name) before anything is uploaded.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import sharp from 'sharp';
+import { checkSourceKey } from '../edge-fn/grammar/source-key.ts';
+
+export interface UploadOptions {
+  files: string[];
+  key?: string | undefined;
+  prefix?: string | undefined;
+  /** A real bucket (AWS environment); undefined = the local stack. */
+  bucket?: string | undefined;
+  s3Port: number;
+  cdnBase: string;
+}
+
+export interface UploadOutcome {
+  file: string;
+  key?: string;
+  ok: boolean;
+  message: string;
+}
+
+const TYPES: Record<string, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  heif: 'image/avif',
+  tiff: 'image/tiff',
+};
+
+function client(options: UploadOptions): S3Client {
+  const common = {
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  } as const;
+  if (options.bucket) return new S3Client({ ...common, region: process.env.AWS_REGION || 'us-east-1' });
+  return new S3Client({
+    ...common,
+    endpoint: `http://127.0.0.1:${options.s3Port}`,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    maxAttempts: 1,
+  });
+}
+
+export function keyFor(file: string, options: Pick<UploadOptions, 'key' | 'prefix'>): string {
+  if (options.key) return options.key;
+  const prefix = options.prefix ? `${options.prefix.replace(/\/+$/, '')}/` : '';
+  return `${prefix}${basename(file)}`;
+}
+
+export async function upload(options: UploadOptions): Promise<UploadOutcome[]> {
+  const s3 = client(options);
+  const bucket = options.bucket ?? (process.env.LITEPIX_ORIGINALS_BUCKET || 'litepix-originals');
+  const outcomes: UploadOutcome[] = [];
+  try {
+    for (const file of options.files) {
+      const key = keyFor(file, options);
+      const unsafe = checkSourceKey(key, key);
+      if (unsafe) {
+        outcomes.push({ file, ok: false, message: unsafe.message });
+        continue;
+      }
+      let bytes: Buffer;
+      let type: string | undefined;
+      let info = '';
+      try {
+        bytes = await readFile(file);
+        const meta = await sharp(bytes).metadata();
+        type = meta.format ? TYPES[meta.format] : undefined;
+        info = `${meta.format} ${meta.width}x${meta.height}`;
+      } catch (err) {
+        const why =
+          (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not an image sharp can read';
+        outcomes.push({ file, key, ok: false, message: `${file}: ${why}` });
+        continue;
+      }
+      if (!type) {
+        outcomes.push({
+          file,
+          key,
+          ok: false,
+          message: `${file}: ${info.split(' ')[0]} is not an accepted image format (JPEG, PNG, WebP, GIF, AVIF, TIFF)`,
+        });
+        continue;
+      }
+      try {
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: type }));
+        outcomes.push({
+          file,
+          key,
+          ok: true,
+          message: `${file} → ${bucket}/${key} (${bytes.length} bytes, ${info})  ${options.cdnBase}/${encodeURI(key)}`,
+        });
+      } catch (err) {
+        const hint = options.bucket
+          ? 'check AWS_REGION / AWS_PROFILE and the bucket name'
+          : 'is `litepix dev` (npm start) running?';
+        outcomes.push({
+          file,
+          key,
+          ok: false,
+          message: `${file}: upload failed (${(err as Error).name}); ${hint}`,
+        });
+      }
+    }
+  } finally {
+    s3.destroy();
+  }
+  return outcomes;
+}

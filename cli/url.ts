@@ -1,0 +1,27 @@
+/**
+ * `litepix url <key>`: the CDN URL of a variant. Parameters are checked with the grammar the
+ * edge runs (a URL the edge would refuse is a usage error), and signed when secrets are set.
+ */
+import { normalizeRequest } from '../edge-fn/grammar/normalize.ts';
+import { encodeKeyPath } from '../edge-fn/grammar/source-key.ts';
+import { signUrl } from '../edge-fn/sign-url.ts';
+import type { EdgeConfig } from '../edge-fn/viewer-handler.ts';
+import { UsageError } from './usage-error.ts';
+
+export function cdnUrl(
+  key: string,
+  params: Record<string, string>,
+  base: string,
+  config: EdgeConfig,
+): string {
+  const path = `/${encodeKeyPath(key.replace(/^\/+/, ''))}`;
+  const sorted = Object.keys(params)
+    .sort()
+    .map((name) => ({ name, value: params[name] as string }));
+  const check = normalizeRequest({ path, params: sorted }, config.grammar);
+  if (!check.ok) throw new UsageError(`url: ${check.message}`);
+  const secret = config.secrets[0];
+  if (secret) return `${base}${signUrl(path, params, secret)}`;
+  const query = sorted.map((p) => `${p.name}=${encodeURIComponent(p.value)}`).join('&');
+  return `${base}${path}${query ? `?${query}` : ''}`;
+}
