@@ -5,9 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { checkSourceKey } from '../edge-fn/grammar/source-key.ts';
+import { createS3Client } from '../origin-fn/s3-client.ts';
+import { S3_CREDENTIALS } from './dev-stack.ts';
 
 export interface UploadOptions {
   files: string[];
@@ -36,17 +38,19 @@ const TYPES: Record<string, string> = {
 };
 
 function client(options: UploadOptions): S3Client {
-  const common = {
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  } as const;
-  if (options.bucket) return new S3Client({ ...common, region: process.env.AWS_REGION || 'us-east-1' });
-  return new S3Client({
-    ...common,
+  if (options.bucket) {
+    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || undefined;
+    return createS3Client({
+      region: process.env.AWS_REGION || 'us-east-1',
+      endpoint,
+      forcePathStyle: !!endpoint,
+    });
+  }
+  return createS3Client({
     endpoint: `http://127.0.0.1:${options.s3Port}`,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    credentials: S3_CREDENTIALS,
     maxAttempts: 1,
   });
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
 import { resolveGrammarConfig } from '../edge-fn/grammar/resolve-config.ts';
+import { isBucketName } from './s3-store.ts';
 import { DEFAULT_LIMITS, type TransformLimits, validateLimits } from './transform/limits.ts';
 
 export interface OriginConfig {
@@ -89,14 +90,13 @@ export function readOriginConfig(env: Env = process.env): OriginConfig {
     allowSvg: boolean(env, 'LITEPIX_ALLOW_SVG', DEFAULT_LIMITS.allowSvg),
     avifMaxPixels: integer(env, 'LITEPIX_AVIF_MAX_PIXELS', DEFAULT_LIMITS.avifMaxPixels, 0, 268_402_689),
   });
-  const bucket = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
   const originalsBucket = env.LITEPIX_ORIGINALS_BUCKET || 'litepix-originals';
   const variantsBucket = env.LITEPIX_VARIANTS_BUCKET || 'litepix-variants';
   for (const [name, value] of [
     ['LITEPIX_ORIGINALS_BUCKET', originalsBucket],
     ['LITEPIX_VARIANTS_BUCKET', variantsBucket],
   ] as const) {
-    if (!bucket.test(value))
+    if (!isBucketName(value))
       throw new ConfigError(`Invalid ${name} ${JSON.stringify(value)}: expected an S3 bucket name`);
   }
   const endpoint = env.AWS_ENDPOINT_URL_S3 || undefined;

@@ -233,8 +233,13 @@ function checkKey(key: string): void {
   }
 }
 
+/** An S3 bucket name: 3–63 lower-case letters, digits, dots and hyphens. */
+export function isBucketName(bucket: string): boolean {
+  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket);
+}
+
 function checkBucket(name: string, bucket: string): void {
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+  if (!isBucketName(bucket)) {
     throw new RangeError(`Invalid ${name} ${JSON.stringify(bucket)}: expected an S3 bucket name`);
   }
 }
