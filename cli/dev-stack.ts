@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Miniflare } from 'miniflare';
 import S3rver from 's3rver';
-import { resolveGrammarConfig } from '../edge-fn/grammar/resolve-config.ts';
 import { createOriginServer } from '../origin-fn/http-adapter.ts';
 import { createLog, storeLog } from '../origin-fn/log.ts';
 import { createOriginHandler } from '../origin-fn/origin-handler.ts';
@@ -89,7 +88,6 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     });
     cleanups.push(async () => client.destroy());
     const edgeConfig = readEdgeConfig();
-    const grammar = resolveGrammarConfig(edgeConfig.grammar);
     const origin = createOriginHandler({
       store: createS3Store({
         client,
@@ -98,7 +96,7 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
         log: storeLog(log),
       }),
       transformer: createTransformer(DEFAULT_LIMITS),
-      grammar,
+      grammar: edgeConfig.grammar,
       limits: DEFAULT_LIMITS,
       log,
     });

@@ -59,7 +59,7 @@ async function serve(request) {
       headers: { allow: 'GET, HEAD' },
     });
   }
-  if (url.pathname === '/' || url.pathname.startsWith('/__litepix/')) {
+  if (url.pathname === '/') {
     return fetch(`${ORIGIN_URL}${url.pathname}${url.search}`, { method: request.method });
   }
   const result = handler(cloudFrontEvent(url, request));

@@ -4,6 +4,7 @@
  * 400/403 itself. Pure: the config and signing are passed in (viewer-request.ts bakes them).
  */
 import type { GrammarConfig } from './grammar/config.ts';
+import { badParam, quote } from './grammar/errors.ts';
 import { normalizeRequest, type Signing } from './grammar/normalize.ts';
 import { encodeKeyPath } from './grammar/source-key.ts';
 import type { GrammarError, QueryParam } from './grammar/types.ts';
@@ -75,12 +76,7 @@ export function queryParams(querystring: Record<string, CfValue> | undefined): Q
       try {
         out.push({ name: decode(raw), value: decode((list[j] as CfValue).value) });
       } catch (_e) {
-        return {
-          ok: false,
-          status: 400,
-          code: 'IMG_BAD_PARAM',
-          message: `Invalid query string: malformed percent-encoding in parameter ${JSON.stringify(raw.slice(0, 64))}`,
-        };
+        return badParam(`Invalid query string: malformed percent-encoding in parameter ${quote(raw)}`);
       }
     }
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  buildVariantKey,
   DEFAULT_GRAMMAR_CONFIG,
   DEFAULT_LADDER,
   parseVariantKey,
@@ -237,7 +238,19 @@ describe('parseVariantKey (the origin never trusts the edge)', () => {
     'v1/dir/sub/été.jpg/h16.q100.jpeg',
   ])('round-trips %s', (key) => {
     const spec = parseVariantKey(key, DEFAULT_GRAMMAR_CONFIG);
-    expect('ok' in spec).toBe(false);
+    if ('ok' in spec) throw new Error(spec.message);
+    expect(buildVariantKey(spec, DEFAULT_GRAMMAR_CONFIG)).toBe(key);
+  });
+
+  it('parses every option of a key into the spec', () => {
+    expect(parseVariantKey('v1/a.png/w640.h640.fit-cover.q75.png', DEFAULT_GRAMMAR_CONFIG)).toEqual({
+      source: 'a.png',
+      width: 640,
+      height: 640,
+      fit: 'cover',
+      quality: 75,
+      format: 'png',
+    });
   });
 
   it.each([
