@@ -19,6 +19,7 @@ import { createS3Client } from '../origin-fn/s3-client.ts';
 import { createS3Store } from '../origin-fn/s3-store.ts';
 import { createTransformer, DEFAULT_LIMITS } from '../origin-fn/transform/index.ts';
 import { buildViewerBundle, readEdgeConfig } from '../scripts/build.ts';
+import { createPlaygroundRoutes } from './playground.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -102,10 +103,14 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     });
 
     const seeded = options.seed ? await seed(client, options.originalsBucket) : [];
-    const originServer = createOriginServer(origin, (path) =>
-      path === '/'
-        ? { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: indexPage(seeded) }
-        : undefined,
+    const originServer = createOriginServer(
+      origin,
+      createPlaygroundRoutes({
+        client,
+        originalsBucket: options.originalsBucket,
+        limits: DEFAULT_LIMITS,
+        edge: edgeConfig,
+      }),
     );
     const originPort = await listen(originServer, 0);
     cleanups.push(() => new Promise((ok) => originServer.close(ok)));
@@ -155,15 +160,4 @@ async function seed(client: ReturnType<typeof createS3Client>, bucket: string): 
     }
   }
   return keys;
-}
-
-function indexPage(samples: string[]): string {
-  const items = samples
-    .map(
-      (k) =>
-        `<li><a href="/${k}?w=828">/${k}?w=828</a> · <a href="/${k}?w=320&amp;f=webp">w=320 WebP</a></li>`,
-    )
-    .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>litepix dev</title></head><body><h1>litepix local CDN</h1><p>Samples:</p><ul>${items}</ul></body></html>`;
 }

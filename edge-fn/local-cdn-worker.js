@@ -50,17 +50,27 @@ function copyHeaders(from, extra) {
   return headers;
 }
 
+// The playground (page, assets, its small API) is the local stack's own: passed to the origin
+// server as is, method and body included. CloudFront has no such route.
+function isPlayground(pathname) {
+  return pathname === '/' || pathname.startsWith('/__litepix/');
+}
+
 async function serve(request) {
   const url = new URL(request.url);
   const head = request.method === 'HEAD';
+  if (isPlayground(url.pathname)) {
+    return fetch(`${ORIGIN_URL}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: { 'content-type': request.headers.get('content-type') || 'application/octet-stream' },
+      body: head || request.method === 'GET' ? undefined : request.body,
+    });
+  }
   if (request.method !== 'GET' && !head) {
     return new Response('Method not allowed: expected GET or HEAD\n', {
       status: 405,
       headers: { allow: 'GET, HEAD' },
     });
-  }
-  if (url.pathname === '/') {
-    return fetch(`${ORIGIN_URL}${url.pathname}${url.search}`, { method: request.method });
   }
   const result = handler(cloudFrontEvent(url, request));
   if (result.statusCode) {

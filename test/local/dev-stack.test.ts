@@ -105,10 +105,23 @@ describe('the local stack end to end (s3rver + origin + the edge bundle in minif
     client.destroy();
   });
 
-  it('serves the index page at /', async () => {
-    const res = await get('/');
-    expect(res.status).toBe(200);
-    expect(await res.text()).toContain('/samples/kodim03.png?w=828');
+  it('serves the playground at / and passes its uploads through the CDN to the originals bucket', async () => {
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<title>litepix playground</title>');
+
+    const photo = readFileSync(new URL('../fixtures/images/kodim23-q95.jpg', import.meta.url));
+    const res = await fetch(`${stack.url}/__litepix/api/upload?name=parrots.jpg`, {
+      method: 'POST',
+      body: new Uint8Array(photo),
+    });
+    expect(res.status).toBe(201);
+    const { key } = (await res.json()) as { key: string };
+    const variant = await get(`/${key}?w=200`, CHROME);
+    expect(variant.status).toBe(200);
+    expect(variant.headers.get('content-type')).toBe('image/avif');
+    expect(variant.headers.get('x-litepix-original-bytes')).toBe(String(photo.length));
   });
 });
 

@@ -1,0 +1,207 @@
+/**
+ * The playground's server side, local stack only (never deployed): the page and its assets,
+ * the list of originals, uploads into the originals bucket, an original's bytes with its
+ * header facts, and CDN URLs built by the same code as `litepix url` (signed when secrets are
+ * set). Uploads are checked exactly like the origin checks a source (probeSource), so what the
+ * page accepts the CDN can serve.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { checkSourceKey } from '../edge-fn/grammar/source-key.ts';
+import type { EdgeConfig } from '../edge-fn/viewer-handler.ts';
+import { badRequest, type ImageError, notFound, toImageError, tooLarge } from '../origin-fn/errors.ts';
+import type { LocalRoute, RouteResponse } from '../origin-fn/http-adapter.ts';
+import { CONTENT_TYPES, type SourceFormat, type TransformLimits } from '../origin-fn/transform/index.ts';
+import { probeSource } from '../origin-fn/transform/probe-source.ts';
+import { cdnUrl } from './url.ts';
+import { UsageError } from './usage-error.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const PLAYGROUND_PREFIX = '/__litepix/';
+/** Most originals the page lists (the bucket may hold more; the page says so). */
+export const LIST_LIMIT = 500;
+const URL_PARAMS = ['w', 'h', 'dpr', 'fit', 'q', 'f'];
+const SOURCE_TYPES: Readonly<Record<SourceFormat, string>> = {
+  ...CONTENT_TYPES,
+  tiff: 'image/tiff',
+  svg: 'image/svg+xml',
+};
+
+const ASSETS: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/__litepix/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/__litepix/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+
+export interface PlaygroundDeps {
+  client: S3Client;
+  originalsBucket: string;
+  limits: TransformLimits;
+  edge: EdgeConfig;
+}
+
+const json = (status: number, value: unknown): RouteResponse => ({
+  status,
+  headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  body: `${JSON.stringify(value)}\n`,
+});
+
+const failure = (error: ImageError): RouteResponse =>
+  json(error.status, {
+    error: error.code,
+    message: error.status === 500 ? 'Internal error' : error.message,
+  });
+
+/** Reads a request body, refusing (413) as soon as it passes `max` bytes. */
+async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  const refuse = () =>
+    tooLarge('IMG_TOO_LARGE', `The upload is over ${max} bytes, the limit. Upload a smaller file.`);
+  if (declared > max) throw refuse();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) throw refuse();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Where an upload is stored: `uploads/<first 12 hex of its SHA-256>/<file name>`. Content
+ * addressed, because variants are cached as immutable: a new upload under an old key would
+ * keep serving the old variants.
+ */
+export function uploadKey(name: string, bytes: Buffer): string {
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const safe = base
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+    .replace(/^[.-]+/, '')
+    .slice(-80);
+  return `uploads/${hash}/${safe || 'image'}`;
+}
+
+export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
+  const { client, originalsBucket: Bucket, limits, edge } = deps;
+  const assets = new Map<string, { body: Buffer; type: string }>();
+  for (const [path, asset] of Object.entries(ASSETS)) {
+    assets.set(path, { body: readFileSync(resolve(root, 'playground', asset.file)), type: asset.type });
+  }
+
+  async function list(): Promise<RouteResponse> {
+    const out = await client.send(new ListObjectsV2Command({ Bucket, MaxKeys: LIST_LIMIT }));
+    const originals = (out.Contents ?? []).map((o) => ({ key: o.Key ?? '', bytes: o.Size ?? 0 }));
+    return json(200, { originals, truncated: out.IsTruncated === true });
+  }
+
+  async function uploadOne(req: IncomingMessage, url: URL): Promise<RouteResponse> {
+    const name = url.searchParams.get('name') ?? '';
+    if (name === '' || name.length > 255) {
+      throw badRequest('IMG_BAD_PARAM', 'Invalid name: expected the file name, 1 to 255 characters');
+    }
+    const bytes = await readBody(req, limits.maxSourceBytes);
+    const info = await probeSource(bytes, limits);
+    const key = uploadKey(name, bytes);
+    await client.send(
+      new PutObjectCommand({ Bucket, Key: key, Body: bytes, ContentType: SOURCE_TYPES[info.format] }),
+    );
+    return json(201, {
+      key,
+      bytes: bytes.length,
+      format: info.format,
+      width: info.width,
+      height: info.height,
+    });
+  }
+
+  async function original(url: URL): Promise<RouteResponse> {
+    const key = url.searchParams.get('key') ?? '';
+    const bad = checkSourceKey(key, key);
+    if (bad) throw badRequest('IMG_BAD_KEY', bad.message);
+    const out = await client
+      .send(new GetObjectCommand({ Bucket, Key: key }))
+      .catch((err: { name?: string }) => {
+        if (err.name === 'NoSuchKey') throw notFound(`No original at "${key}"`, err);
+        throw err;
+      });
+    const bytes = Buffer.from(
+      await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+    );
+    const info = await probeSource(bytes, limits);
+    return {
+      status: 200,
+      headers: {
+        'content-type': SOURCE_TYPES[info.format],
+        'cache-control': 'no-store',
+        'x-litepix-format': info.format,
+        'x-litepix-width': String(info.width),
+        'x-litepix-height': String(info.height),
+      },
+      body: bytes,
+    };
+  }
+
+  function variantUrl(url: URL): RouteResponse {
+    const key = url.searchParams.get('key') ?? '';
+    const base = url.searchParams.get('base') ?? '';
+    if (!/^https?:\/\/[^/?#]+$/.test(base)) {
+      throw badRequest('IMG_BAD_PARAM', `Invalid base "${base}": expected http(s)://host[:port]`);
+    }
+    const params: Record<string, string> = {};
+    for (const name of URL_PARAMS) {
+      const value = url.searchParams.get(name);
+      if (value !== null && value !== '') params[name] = value;
+    }
+    try {
+      return json(200, { url: cdnUrl(key, params, base, edge) });
+    } catch (err) {
+      if (err instanceof UsageError) {
+        throw badRequest('IMG_BAD_PARAM', err.message.replace(/^url: /, ''));
+      }
+      throw err;
+    }
+  }
+
+  return async (req) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = req.method ?? 'GET';
+    const asset = assets.get(url.pathname);
+    if (asset && (method === 'GET' || method === 'HEAD')) {
+      return {
+        status: 200,
+        headers: { 'content-type': asset.type, 'cache-control': 'no-cache' },
+        body: asset.body,
+      };
+    }
+    if (!url.pathname.startsWith(PLAYGROUND_PREFIX)) return undefined;
+    const route = `${method} ${url.pathname.slice(PLAYGROUND_PREFIX.length)}`;
+    try {
+      switch (route) {
+        case 'GET api/originals':
+          return await list();
+        case 'POST api/upload':
+          return await uploadOne(req, url);
+        case 'GET api/original':
+          return await original(url);
+        case 'GET api/url':
+          return variantUrl(url);
+        default:
+          return json(404, {
+            error: 'NOT_FOUND',
+            message: `No playground route ${route}: expected GET api/originals, POST api/upload?name=…, GET api/original?key=…, GET api/url?key=…`,
+          });
+      }
+    } catch (err) {
+      const error = toImageError(err);
+      if (error.status >= 500) console.error(err);
+      return failure(error);
+    }
+  };
+}

@@ -1,0 +1,215 @@
+// The playground page (local stack only). It asks the local server for a URL built by the
+// same code as `litepix url`, requests the variant twice from the local CDN with the chosen
+// Accept and Save-Data headers (a miss, then a hit), and shows it beside the original.
+
+const $ = (id) => document.getElementById(id);
+const form = $('controls');
+const status = $('status');
+const originals = new Map(); // key → { blob, format, width, height }
+let sequence = 0;
+
+function say(message, isError = false) {
+  status.textContent = message;
+  status.classList.toggle('error', isError);
+}
+
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MB`;
+}
+
+function facts(list, rows) {
+  list.replaceChildren();
+  for (const [name, value] of rows) {
+    const dt = document.createElement('dt');
+    dt.textContent = name;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    dd.dataset.fact = name.toLowerCase().replace(/[^a-z]+/g, '-');
+    list.append(dt, dd);
+  }
+}
+
+async function errorText(res) {
+  const type = res.headers.get('content-type') || '';
+  if (type.startsWith('application/json')) return (await res.json()).message;
+  return (await res.text()).trim() || `HTTP ${res.status}`;
+}
+
+function addOriginal(key, bytes, select = false) {
+  const source = $('source');
+  let option = [...source.options].find((o) => o.value === key);
+  if (!option) {
+    option = new Option(`${key} (${formatBytes(bytes)})`, key);
+    source.add(option);
+  }
+  if (select) source.value = key;
+}
+
+async function loadOriginals() {
+  const res = await fetch('/__litepix/api/originals');
+  if (!res.ok) throw new Error(await errorText(res));
+  const body = await res.json();
+  for (const o of body.originals) addOriginal(o.key, o.bytes);
+  const wanted = new URLSearchParams(location.search).get('key');
+  if (wanted && [...$('source').options].some((o) => o.value === wanted)) $('source').value = wanted;
+  if (body.originals.length === 0) say('The originals bucket is empty: upload an image.');
+}
+
+async function original(key) {
+  const known = originals.get(key);
+  if (known) return known;
+  const res = await fetch(`/__litepix/api/original?key=${encodeURIComponent(key)}`);
+  if (!res.ok) throw new Error(await errorText(res));
+  const entry = {
+    blob: await res.blob(),
+    format: res.headers.get('x-litepix-format'),
+    width: Number(res.headers.get('x-litepix-width')),
+    height: Number(res.headers.get('x-litepix-height')),
+  };
+  originals.set(key, entry);
+  return entry;
+}
+
+function variantParams() {
+  const params = new URLSearchParams();
+  const value = (id) => $(id).value.trim();
+  if (value('w')) params.set('w', value('w'));
+  if (value('h')) params.set('h', value('h'));
+  if (value('fit') !== 'inside') params.set('fit', value('fit'));
+  if (value('q') && value('q').toLowerCase() !== 'auto') params.set('q', value('q'));
+  if (value('f') !== 'auto') params.set('f', value('f'));
+  if (value('dpr') !== '1') params.set('dpr', value('dpr'));
+  return params;
+}
+
+async function timedFetch(url, headers) {
+  const t0 = performance.now();
+  const res = await fetch(url, { headers, cache: 'no-store' });
+  const blob = res.ok ? await res.blob() : undefined;
+  return { res, blob, ms: performance.now() - t0 };
+}
+
+async function showImage(img, blob) {
+  if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
+  img.src = URL.createObjectURL(blob);
+  try {
+    await img.decode();
+    return true;
+  } catch {
+    return false; // e.g. TIFF: the browser cannot show it, the figures still stand
+  }
+}
+
+function markInvalid(message) {
+  for (const id of ['w', 'h', 'q']) $(id).removeAttribute('aria-invalid');
+  const name = /^Invalid (width|height|quality)\b/.exec(message || '');
+  if (name) $(name[1][0]).setAttribute('aria-invalid', 'true');
+}
+
+async function update() {
+  const run = ++sequence;
+  const key = $('source').value;
+  if (!key) return;
+  say('Making the variant…');
+  const query = variantParams();
+  query.set('key', key);
+  query.set('base', location.origin);
+  const built = await fetch(`/__litepix/api/url?${query}`);
+  if (!built.ok) {
+    const message = await errorText(built);
+    markInvalid(message);
+    if (run === sequence) say(message, true);
+    return;
+  }
+  markInvalid('');
+  const { url } = await built.json();
+  const headers = { accept: $('accept').value };
+  if ($('save-data').checked) headers['save-data'] = 'on';
+  const source = await original(key);
+  const first = await timedFetch(url, headers);
+  if (!first.res.ok) {
+    if (run === sequence) say(`${first.res.status}: ${await errorText(first.res)}`, true);
+    return;
+  }
+  const second = await timedFetch(url, headers);
+  if (run !== sequence) return; // a newer request has started: its answer wins
+  const variant = second.blob || first.blob;
+  const type = first.res.headers.get('content-type') || '';
+  const saved = 1 - variant.size / source.blob.size;
+
+  $('result').hidden = false;
+  const originalShown = await showImage($('original-img'), source.blob);
+  await showImage($('variant-img'), variant);
+  const img = $('variant-img');
+  facts($('original-facts'), [
+    ['Dimensions', `${source.width} × ${source.height}`],
+    ['Format', source.format.toUpperCase() + (originalShown ? '' : ' (this browser cannot show it)')],
+    ['Bytes', `${formatBytes(source.blob.size)} (${source.blob.size.toLocaleString('en')} B)`],
+  ]);
+  facts($('variant-facts'), [
+    ['Dimensions', `${img.naturalWidth} × ${img.naturalHeight}`],
+    ['Format', type.replace('image/', '').toUpperCase()],
+    ['Bytes', `${formatBytes(variant.size)} (${variant.size.toLocaleString('en')} B)`],
+    ['Saved', `${(saved * 100).toFixed(1)}%`],
+    ['Quality', first.res.headers.get('x-litepix-quality') || 'n/a'],
+    ['First request', `${first.res.headers.get('x-cache') || 'no x-cache'}, ${first.ms.toFixed(0)} ms`],
+    ['Second request', `${second.res.headers.get('x-cache') || 'no x-cache'}, ${second.ms.toFixed(0)} ms`],
+  ]);
+  $('saved').textContent =
+    saved >= 0 ? `${(saved * 100).toFixed(1)}% smaller` : `${(-saved * 100).toFixed(1)}% larger`;
+  $('url').value = url;
+  $('open').href = url;
+  say(`Done: ${formatBytes(variant.size)} instead of ${formatBytes(source.blob.size)}.`);
+}
+
+async function uploadFile(file) {
+  say(`Uploading ${file.name}…`);
+  const res = await fetch(`/__litepix/api/upload?name=${encodeURIComponent(file.name)}`, {
+    method: 'POST',
+    headers: { 'content-type': file.type || 'application/octet-stream' },
+    body: file,
+  });
+  if (!res.ok) {
+    say(`Upload refused: ${await errorText(res)}`, true);
+    return;
+  }
+  const body = await res.json();
+  addOriginal(body.key, body.bytes, true);
+  await update();
+}
+
+function guard(task) {
+  return () => task().catch((err) => say(`Something went wrong: ${err.message}`, true));
+}
+
+let timer;
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  guard(update)();
+});
+form.addEventListener('change', (event) => {
+  if (event.target.id === 'file') {
+    const file = event.target.files[0];
+    if (file) guard(() => uploadFile(file))();
+    return;
+  }
+  clearTimeout(timer);
+  timer = setTimeout(guard(update), 150);
+});
+$('copy').addEventListener('click', async () => {
+  const input = $('url');
+  try {
+    await navigator.clipboard.writeText(input.value);
+  } catch {
+    input.select();
+    document.execCommand('copy');
+  }
+  say('URL copied.');
+});
+
+guard(async () => {
+  await loadOriginals();
+  await update();
+})();

@@ -1,0 +1,188 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * The playground in real headless Chromium (Debian's `chromium`, driven by playwright-core)
+ * against the whole local stack: pick a sample, upload a photo, change the width, read the
+ * figures, and check it holds up on a phone-width screen. Screenshots go to test/artifacts/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevStack, startDevStack } from '../../cli/dev-stack.ts';
+
+const CHROMIUM = process.env.LITEPIX_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
+const PHOTO = resolve(import.meta.dirname, '../fixtures/images/kodim23-q95.jpg');
+
+let stack: DevStack;
+let dataDir: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `No Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set LITEPIX_CHROMIUM to its path`,
+    );
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'litepix-browser-'));
+  stack = await startDevStack({
+    port: 0,
+    s3Port: 0,
+    dataDir,
+    originalsBucket: 'litepix-originals',
+    variantsBucket: 'litepix-variants',
+    seed: true,
+    logLevel: 'silent',
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function openPage(width: number, height: number): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    // A refused request (the 400 the bad-value test provokes) is logged by Chromium itself.
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(msg.text());
+  });
+  await page.goto(stack.url);
+  return { page, errors };
+}
+
+const fact = (page: Page, side: 'original' | 'variant', name: string) =>
+  page.locator(`#${side}-facts dd[data-fact="${name}"]`);
+
+/** Waits until the page reports a finished variant whose dimensions start with `width ×`. */
+async function variantWidth(page: Page, width: number): Promise<void> {
+  await expect
+    .poll(() => fact(page, 'variant', 'dimensions').textContent(), { timeout: 30_000 })
+    .toMatch(new RegExp(`^${width} × \\d+$`));
+  await expect.poll(() => page.locator('#status').textContent(), { timeout: 30_000 }).toMatch(/^Done: /);
+}
+
+describe('the playground in Chromium', () => {
+  it('shows a sample side by side with its variant, then an uploaded photo at a new width', async () => {
+    const { page, errors } = await openPage(1280, 900);
+    // First load: the first sample at its own size, negotiated for a current browser.
+    await expect
+      .poll(() => page.locator('#source').inputValue(), { timeout: 30_000 })
+      .toBe('samples/kodim03.png');
+    await variantWidth(page, 768);
+    expect(await fact(page, 'original', 'format').textContent()).toBe('PNG');
+    expect(await fact(page, 'variant', 'format').textContent()).toBe('AVIF');
+    expect(await page.locator('#url').inputValue()).toBe(`${stack.url}/samples/kodim03.png`);
+
+    // Upload a photo through the file input: it becomes the selected original.
+    await page.locator('#file').setInputFiles(PHOTO);
+    await expect
+      .poll(() => page.locator('#source').inputValue(), { timeout: 30_000 })
+      .toMatch(/^uploads\/[0-9a-f]{12}\/kodim23-q95\.jpg$/);
+    await variantWidth(page, 768);
+    expect(await fact(page, 'original', 'format').textContent()).toBe('JPEG');
+    expect(await fact(page, 'original', 'dimensions').textContent()).toBe('768 × 512');
+
+    // Change the width with the keyboard: the new variant, smaller, with its savings.
+    await page.locator('#w').fill('300');
+    await page.locator('#w').press('Tab');
+    await variantWidth(page, 320);
+    const saved = Number((await fact(page, 'variant', 'saved').textContent())?.replace('%', ''));
+    expect(saved).toBeGreaterThan(80);
+    expect(await page.locator('#saved').textContent()).toMatch(/^\d+\.\d% smaller$/);
+    expect(await fact(page, 'variant', 'first-request').textContent()).toMatch(
+      /^Miss from litepix-dev, \d+ ms$/,
+    );
+    expect(await fact(page, 'variant', 'second-request').textContent()).toMatch(
+      /^Hit from litepix-dev, \d+ ms$/,
+    );
+    expect(await fact(page, 'variant', 'quality').textContent()).not.toBe('n/a');
+    const url = await page.locator('#url').inputValue();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/uploads\/[0-9a-f]{12}\/kodim23-q95\.jpg\?w=300$/);
+
+    // The image the page shows is what the CDN serves for that URL.
+    const served = await fetch(url, { headers: { accept: 'image/avif,image/webp,*/*' } });
+    expect(served.headers.get('content-type')).toBe('image/avif');
+    expect(Number(served.headers.get('content-length'))).toBe(
+      Number(
+        (await fact(page, 'variant', 'bytes').textContent())
+          ?.match(/\(([\d,]+) B\)/)?.[1]
+          ?.replaceAll(',', ''),
+      ),
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'playground-desktop.png'), fullPage: true });
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('names a bad value instead of showing a stale image', async () => {
+    const { page, errors } = await openPage(1280, 900);
+    await variantWidth(page, 768);
+    await page.locator('#q').fill('150');
+    await page.locator('#q').press('Enter');
+    await expect
+      .poll(() => page.locator('#status').textContent(), { timeout: 30_000 })
+      .toBe('Invalid quality "150": expected an integer from 1 to 100 or "auto"');
+    expect(await page.locator('#status').getAttribute('class')).toBe('error');
+    expect(await page.locator('#q').getAttribute('aria-invalid')).toBe('true');
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('fits a phone-width screen, with a label on every control', async () => {
+    const { page, errors } = await openPage(375, 740);
+    await variantWidth(page, 768);
+    const layout = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth: window.innerWidth,
+      unlabelled: [...document.querySelectorAll('input, select')]
+        .filter((el) => (el as HTMLInputElement).labels?.length === 0)
+        .map((el) => el.id),
+      images: [...document.querySelectorAll('.frame img')].map((el) => el.getBoundingClientRect().width),
+    }));
+    expect(layout.scrollWidth).toBeLessThanOrEqual(layout.innerWidth);
+    expect(layout.unlabelled).toEqual([]);
+    for (const width of layout.images) expect(width).toBeLessThanOrEqual(375);
+    // Every control is reachable with the keyboard, in order.
+    const focused: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      focused.push(await page.evaluate(() => document.activeElement?.id ?? ''));
+    }
+    expect(focused.slice(0, 10)).toEqual([
+      'source',
+      'file',
+      'w',
+      'h',
+      'fit',
+      'q',
+      'f',
+      'dpr',
+      'accept',
+      'save-data',
+    ]);
+    await page.screenshot({ path: join(ARTIFACTS, 'playground-phone.png'), fullPage: true });
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+});
