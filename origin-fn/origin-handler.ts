@@ -190,8 +190,15 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
     };
   }
 
-  /** `produce` under the time budget: rejects with 503 IMG_TIMEOUT when it runs out. */
-  function withinBudget(key: string, spec: VariantSpec, requestId: string): Promise<OriginResponse> {
+  /**
+   * `produce` under the time budget: `answer` rejects with 503 IMG_TIMEOUT when it runs out;
+   * `settled` resolves when the work itself is over (possibly later).
+   */
+  function withinBudget(
+    key: string,
+    spec: VariantSpec,
+    requestId: string,
+  ): { answer: Promise<OriginResponse>; settled: Promise<void> } {
     const controller = new AbortController();
     const timedOut = new Promise<never>((_, reject) => {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
@@ -201,14 +208,17 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
         new ImageError(
           503,
           'IMG_TIMEOUT',
-          `The image was not ready within ${budgetMs} ms (storage slow or busy); retry in a moment`,
+          `The image was not ready within ${budgetMs} ms (slow storage or a busy instance); retry in a moment`,
         ),
       );
     }, budgetMs);
     const work = produce(key, spec, requestId, controller.signal);
     // After a timeout the work still settles (sharp cannot be interrupted); its outcome is dropped.
-    work.catch(() => undefined);
-    return Promise.race([work, timedOut]).finally(() => clearTimeout(timer));
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    return { answer: Promise.race([work, timedOut]).finally(() => clearTimeout(timer)), settled };
   }
 
   return {
@@ -220,8 +230,12 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
         const { key, spec } = keyFromPath(path, grammar);
         let pending = inflight.get(key);
         if (!pending) {
-          pending = withinBudget(key, spec, requestId).finally(() => inflight.delete(key));
+          const run = withinBudget(key, spec, requestId);
+          pending = run.answer;
           inflight.set(key, pending);
+          // The key stays taken until the work is over, even after a timeout was answered: a
+          // retry meanwhile gets the same 503 instead of a second transform beside the first.
+          void run.settled.then(() => inflight.delete(key));
         }
         return await pending;
       } catch (err) {

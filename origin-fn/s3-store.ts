@@ -8,7 +8,8 @@
  * | NoSuchKey / NotFound / other 404            | 404 IMG_NOT_FOUND  | undefined  | 503        |
  * | AccessDenied (403)                          | 404 IMG_NOT_FOUND¹ | undefined¹ | 503        |
  * | NoSuchBucket, other 4xx, 5xx, SlowDown,      | 503 IMG_STORAGE_UNAVAILABLE (cause attached, logged)  |
- * |   network errors, timeouts, truncated body  |                    |            |            |
+ * |   network errors, timeouts, truncated body, |                    |            |            |
+ * |   aborted by the caller's `signal`          |                    |            |            |
  * | object larger than `maxBytes`               | 413 IMG_TOO_LARGE  | —          | —          |
  *
  * ¹ S3 answers 403 AccessDenied instead of 404 for a missing key when the caller lacks

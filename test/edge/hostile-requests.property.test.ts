@@ -90,7 +90,7 @@ const nastyValue = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.integer({ min: -1e9, max: 1e9 }).map(String),
   fc.double().map(String),
-  fc.nat({ max: 20_000 }).map((n) => huge(n, '9')),
+  fc.nat({ max: 5000 }).map((n) => huge(n, '9')),
 );
 
 /** Parameters with a value of the right kind, so that many random queries make it to a key. */
@@ -203,7 +203,7 @@ const nastyAccept = fc.oneof(
     'IMAGE/AVIF',
   ),
   fc.string({ maxLength: 200 }),
-  fc.nat({ max: 200_000 }).map((n) => `${huge(n, 'text/html;q=0.1,')}image/avif`),
+  fc.nat({ max: 20_000 }).map((n) => `${huge(n, 'text/html;q=0.1,')}image/avif`),
 );
 
 const saveData = fc.option(fc.constantFrom('on', 'ON', ' on ', 'off', '', 'on, on', '\u0000'), {

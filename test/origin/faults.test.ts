@@ -126,7 +126,7 @@ describe('a slow store', () => {
     expect(res.headers['x-litepix-error']).toBe('IMG_TIMEOUT');
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body.toString()).toBe(
-      `The image was not ready within ${budgetMs} ms (storage slow or busy); retry in a moment\n`,
+      `The image was not ready within ${budgetMs} ms (slow storage or a busy instance); retry in a moment\n`,
     );
     // Answered by the budget, long before the store's first byte (a correctness property, with
     // a wide margin: the store would have answered only after ${delayMs} ms).
@@ -155,6 +155,10 @@ describe('a slow store', () => {
     const key = 'v1/photos/kodim23.jpg/w160.qauto.webp';
     const res = await origin.handle(`/${key}`, 'slow-transform');
     expect(res).toMatchObject({ status: 503, headers: { 'x-litepix-error': 'IMG_TIMEOUT' } });
+    // A retry while the dropped transform still runs does not start a second one beside it.
+    const retry = await origin.handle(`/${key}`, 'slow-transform-retry');
+    expect(retry).toMatchObject({ status: 503, headers: { 'x-litepix-error': 'IMG_TIMEOUT' } });
+    expect(origin.transforms).toBe(1);
     await sleep(800); // the transform has finished by now
     expect(origin.transforms).toBe(1);
     expect(await exists(key)).toBe(false);
