@@ -15,10 +15,12 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import autocannon from 'autocannon';
 import { type DevStack, S3_CREDENTIALS, startDevStack } from '../cli/dev-stack.ts';
 import { DEFAULT_LADDER } from '../edge-fn/grammar/index.ts';
+import { createS3Client } from '../origin-fn/s3-client.ts';
+import { prng } from './prng.ts';
 
 export interface LoadFigures {
   name: string;
@@ -60,13 +62,11 @@ export async function startLoadStack(): Promise<LoadStack> {
     seed: true,
     logLevel: 'silent',
   });
-  const client = new S3Client({
+  const client = createS3Client({
     endpoint: stack.s3Endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: S3_CREDENTIALS,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
   });
   return {
     stack,
@@ -218,14 +218,8 @@ export function missPaths(sources: string[], options: MissOptions): string[] {
       for (const w of widths) for (const source of sources) all.push(`/${source}?w=${w}&f=${f}&q=${q}`);
     }
   }
-  // Deterministic shuffle (mulberry32).
-  let a = options.seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // Deterministic shuffle.
+  const rand = prng(options.seed);
   for (let i = all.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [all[i], all[j]] = [all[j] as string, all[i] as string];
