@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
 import { resolveGrammarConfig } from '../edge-fn/grammar/resolve-config.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './origin-handler.ts';
 import { isBucketName } from './s3-store.ts';
 import { DEFAULT_LIMITS, type TransformLimits, validateLimits } from './transform/limits.ts';
 
@@ -17,6 +18,8 @@ export interface OriginConfig {
   endpoint: string | undefined;
   grammar: GrammarConfig;
   limits: TransformLimits;
+  /** Time budget of one variant (origin-handler.ts); 503 IMG_TIMEOUT beyond. */
+  requestTimeoutMs: number;
   logLevel: string;
 }
 
@@ -99,6 +102,13 @@ export function readOriginConfig(env: Env = process.env): OriginConfig {
     if (!isBucketName(value))
       throw new ConfigError(`Invalid ${name} ${JSON.stringify(value)}: expected an S3 bucket name`);
   }
+  if (originalsBucket === variantsBucket) {
+    // One bucket for both would let a variant be requested as an original, and a variant
+    // key could overwrite an original.
+    throw new ConfigError(
+      `Invalid LITEPIX_VARIANTS_BUCKET ${JSON.stringify(variantsBucket)}: expected a bucket other than LITEPIX_ORIGINALS_BUCKET`,
+    );
+  }
   const endpoint = env.AWS_ENDPOINT_URL_S3 || undefined;
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
     throw new ConfigError(`Invalid AWS_ENDPOINT_URL_S3 ${JSON.stringify(endpoint)}: expected an http(s) URL`);
@@ -110,6 +120,7 @@ export function readOriginConfig(env: Env = process.env): OriginConfig {
     endpoint,
     grammar: grammarFrom(env),
     limits,
+    requestTimeoutMs: integer(env, 'LITEPIX_REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 1, 900_000),
     logLevel: oneOf(env, 'LITEPIX_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent']),
   };
 }

@@ -21,15 +21,23 @@ export interface PutVariant {
   metadata: Record<string, string>;
 }
 
+/**
+ * Per-call options. `signal` aborts the call (request, and body being read) when the caller's
+ * time budget runs out; an aborted call throws 503 IMG_STORAGE_UNAVAILABLE and writes nothing.
+ */
+export interface StoreCallOptions {
+  signal?: AbortSignal | undefined;
+}
+
 export interface ImageStore {
   /**
    * Reads an original. Throws ImageError 404 (IMG_NOT_FOUND) when it does not exist, 413
    * (IMG_TOO_LARGE) as soon as it is known to exceed `maxBytes` (without buffering more than
    * that), 503 (IMG_STORAGE_UNAVAILABLE) on a storage fault.
    */
-  getOriginal(key: string, maxBytes: number): Promise<StoredObject>;
+  getOriginal(key: string, maxBytes: number, options?: StoreCallOptions): Promise<StoredObject>;
   /** Reads a stored variant, or undefined when there is none. 503 on a storage fault. */
-  getVariant(key: string): Promise<StoredObject | undefined>;
+  getVariant(key: string, options?: StoreCallOptions): Promise<StoredObject | undefined>;
   /** Writes a complete variant in one request (never a partial object). 503 on a storage fault. */
-  putVariant(variant: PutVariant): Promise<void>;
+  putVariant(variant: PutVariant, options?: StoreCallOptions): Promise<void>;
 }

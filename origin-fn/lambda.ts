@@ -69,6 +69,7 @@ function fromEnvironment(): OriginHandler {
     transformer: createTransformer(config.limits),
     grammar: config.grammar,
     limits: config.limits,
+    requestTimeoutMs: config.requestTimeoutMs,
     log,
   });
 }

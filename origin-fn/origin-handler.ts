@@ -20,6 +20,11 @@ export const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** 4xx answers may be kept a minute (a new upload shows up soon); faults are never kept. */
 export const CLIENT_ERROR_CACHE_CONTROL = 'public, max-age=60';
 export const FAULT_CACHE_CONTROL = 'no-store';
+/**
+ * Default time budget of one variant: under CloudFront's 30 s origin response timeout, so the
+ * viewer gets our 503 (never cached) rather than CloudFront's 504.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
 
 export interface OriginResponse {
   status: number;
@@ -33,6 +38,13 @@ export interface OriginDeps {
   grammar: GrammarConfig;
   limits: TransformLimits;
   log: Log;
+  /**
+   * Time budget of one variant (store reads, transform, store write), default
+   * DEFAULT_REQUEST_TIMEOUT_MS. When it runs out the answer is 503 IMG_TIMEOUT (no-store), store
+   * calls in flight are aborted and nothing is stored. A sharp encode cannot be interrupted: it
+   * finishes in the background and its result is dropped.
+   */
+  requestTimeoutMs?: number | undefined;
 }
 
 export interface OriginHandler {
@@ -83,23 +95,41 @@ export function errorResponse(error: ImageError): OriginResponse {
   };
 }
 
+function checkTimeout(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 1 || ms > 900_000) {
+    throw new RangeError(
+      `Invalid requestTimeoutMs ${JSON.stringify(ms)}: expected an integer from 1 to 900000`,
+    );
+  }
+  return ms;
+}
+
 export function createOriginHandler(deps: OriginDeps): OriginHandler {
   const { store, transformer, grammar, limits, log } = deps;
+  const budgetMs = checkTimeout(deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   // Identical concurrent misses in this instance share one transform (and one PutObject).
   const inflight = new Map<string, Promise<OriginResponse>>();
   let transforms = 0;
 
-  async function produce(key: string, spec: VariantSpec, requestId: string): Promise<OriginResponse> {
+  async function produce(
+    key: string,
+    spec: VariantSpec,
+    requestId: string,
+    signal: AbortSignal,
+  ): Promise<OriginResponse> {
     const t0 = performance.now();
-    const existing = await store.getVariant(key);
+    const existing = await store.getVariant(key, { signal });
     if (existing) {
       log.info({ requestId, key, status: 200, source: 'stored', bytesOut: existing.bytes.length }, 'variant');
       return storedResponse(existing);
     }
-    const original = await store.getOriginal(spec.source, limits.maxSourceBytes);
+    const original = await store.getOriginal(spec.source, limits.maxSourceBytes, { signal });
     const fetchMs = performance.now() - t0;
+    signal.throwIfAborted();
     transforms++;
     const result = await transformer.transform(original.bytes, spec);
+    // Past the budget the caller has had its 503: drop the result, store nothing.
+    signal.throwIfAborted();
     const transformMs = result.timings.decodeMs + result.timings.encodeMs;
     const etag = etagOf(result.bytes);
     const metadata: Record<string, string> = {
@@ -113,13 +143,16 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
     if (original.etag) metadata['original-etag'] = original.etag.replaceAll('"', '');
     if (original.versionId) metadata['original-version'] = original.versionId;
     const t1 = performance.now();
-    await store.putVariant({
-      key,
-      bytes: result.bytes,
-      contentType: result.contentType,
-      cacheControl: VARIANT_CACHE_CONTROL,
-      metadata,
-    });
+    await store.putVariant(
+      {
+        key,
+        bytes: result.bytes,
+        contentType: result.contentType,
+        cacheControl: VARIANT_CACHE_CONTROL,
+        metadata,
+      },
+      { signal },
+    );
     const storeMs = performance.now() - t1;
     log.info(
       {
@@ -157,6 +190,37 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
     };
   }
 
+  /**
+   * `produce` under the time budget: `answer` rejects with 503 IMG_TIMEOUT when it runs out;
+   * `settled` resolves when the work itself is over (possibly later).
+   */
+  function withinBudget(
+    key: string,
+    spec: VariantSpec,
+    requestId: string,
+  ): { answer: Promise<OriginResponse>; settled: Promise<void> } {
+    const controller = new AbortController();
+    const timedOut = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    const timer = setTimeout(() => {
+      controller.abort(
+        new ImageError(
+          503,
+          'IMG_TIMEOUT',
+          `The image was not ready within ${budgetMs} ms (slow storage or a busy instance); retry in a moment`,
+        ),
+      );
+    }, budgetMs);
+    const work = produce(key, spec, requestId, controller.signal);
+    // After a timeout the work still settles (sharp cannot be interrupted); its outcome is dropped.
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    return { answer: Promise.race([work, timedOut]).finally(() => clearTimeout(timer)), settled };
+  }
+
   return {
     get transforms() {
       return transforms;
@@ -166,8 +230,12 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
         const { key, spec } = keyFromPath(path, grammar);
         let pending = inflight.get(key);
         if (!pending) {
-          pending = produce(key, spec, requestId).finally(() => inflight.delete(key));
+          const run = withinBudget(key, spec, requestId);
+          pending = run.answer;
           inflight.set(key, pending);
+          // The key stays taken until the work is over, even after a timeout was answered: a
+          // retry meanwhile gets the same 503 instead of a second transform beside the first.
+          void run.settled.then(() => inflight.delete(key));
         }
         return await pending;
       } catch (err) {

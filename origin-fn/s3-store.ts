@@ -8,7 +8,8 @@
  * | NoSuchKey / NotFound / other 404            | 404 IMG_NOT_FOUND  | undefined  | 503        |
  * | AccessDenied (403)                          | 404 IMG_NOT_FOUND¹ | undefined¹ | 503        |
  * | NoSuchBucket, other 4xx, 5xx, SlowDown,      | 503 IMG_STORAGE_UNAVAILABLE (cause attached, logged)  |
- * |   network errors, timeouts, truncated body  |                    |            |            |
+ * |   network errors, timeouts, truncated body, |                    |            |            |
+ * |   aborted by the caller's `signal`          |                    |            |            |
  * | object larger than `maxBytes`               | 413 IMG_TOO_LARGE  | —          | —          |
  *
  * ¹ S3 answers 403 AccessDenied instead of 404 for a missing key when the caller lacks
@@ -24,7 +25,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { badRequest, ImageError, notFound, storageUnavailable, tooLarge } from './errors.ts';
-import type { ImageStore, PutVariant, StoredObject } from './image-store.ts';
+import type { ImageStore, PutVariant, StoreCallOptions, StoredObject } from './image-store.ts';
 
 /** The part of the structured logger the store uses. */
 export interface StoreLog {
@@ -53,14 +54,17 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
   };
 
   return {
-    async getOriginal(key, maxBytes) {
+    async getOriginal(key, maxBytes, options) {
       checkKey(key);
       if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
         throw new RangeError(`Invalid maxBytes "${String(maxBytes)}": expected a positive integer`);
       }
       let out: GetObjectCommandOutput;
       try {
-        out = await client.send(new GetObjectCommand({ Bucket: originalsBucket, Key: key }));
+        out = await client.send(
+          new GetObjectCommand({ Bucket: originalsBucket, Key: key }),
+          sendOptions(options),
+        );
       } catch (err) {
         const kind = classify(err);
         if (kind === 'not-found') throw notFound(`Original image ${quote(key)} not found`, err);
@@ -85,7 +89,7 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
       }
       let bytes: Buffer;
       try {
-        bytes = await readCapped(body, maxBytes, out.ContentLength);
+        bytes = await readCapped(body, maxBytes, out.ContentLength, options?.signal);
       } catch (err) {
         if (err instanceof BodyTooLargeError) {
           throw tooLarge('IMG_TOO_LARGE', `Original image ${quote(key)} is larger than ${maxBytes} bytes`);
@@ -95,11 +99,14 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
       return toStoredObject(out, bytes);
     },
 
-    async getVariant(key) {
+    async getVariant(key, options) {
       checkKey(key);
       let out: GetObjectCommandOutput;
       try {
-        out = await client.send(new GetObjectCommand({ Bucket: variantsBucket, Key: key }));
+        out = await client.send(
+          new GetObjectCommand({ Bucket: variantsBucket, Key: key }),
+          sendOptions(options),
+        );
       } catch (err) {
         // AccessDenied: see ¹ above; a real permission fault shows up on the putVariant that follows.
         if (classify(err) !== 'unavailable') return undefined;
@@ -107,13 +114,16 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
       }
       const body = nodeBody(out.Body);
       try {
-        return toStoredObject(out, await readCapped(body, Number.POSITIVE_INFINITY, out.ContentLength));
+        return toStoredObject(
+          out,
+          await readCapped(body, Number.POSITIVE_INFINITY, out.ContentLength, options?.signal),
+        );
       } catch (err) {
         throw fail('getVariant', variantsBucket, key, err);
       }
     },
 
-    async putVariant(variant: PutVariant) {
+    async putVariant(variant: PutVariant, options) {
       checkKey(variant.key);
       // One PutObject with the whole buffer and its length: S3 stores all of it or nothing
       // (single PUTs go up to 5 GB), and concurrent writers of one key leave the last complete
@@ -129,12 +139,18 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
             CacheControl: variant.cacheControl,
             Metadata: variant.metadata,
           }),
+          sendOptions(options),
         );
       } catch (err) {
         throw fail('putVariant', variantsBucket, variant.key, err);
       }
     },
   };
+}
+
+/** The SDK's per-request options: its abortSignal cancels the HTTP request. */
+function sendOptions(options: StoreCallOptions | undefined): { abortSignal?: AbortSignal } {
+  return options?.signal ? { abortSignal: options.signal } : {};
 }
 
 /** Thrown by readCapped when the body exceeds its cap. */
@@ -146,10 +162,19 @@ export class BodyTooLargeError extends Error {
  * Reads a body stream into one Buffer, holding at most `maxBytes` (the chunk that crosses the
  * cap is dropped, the stream destroyed at once). A body shorter or longer than a known
  * `expectedLength` is a transport fault (a cut connection), never returned as an image.
+ * An aborted `signal` destroys the stream (a slow body cannot hold the caller past its budget).
  */
-export async function readCapped(body: Readable, maxBytes: number, expectedLength?: number): Promise<Buffer> {
+export async function readCapped(
+  body: Readable,
+  maxBytes: number,
+  expectedLength?: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
+  const onAbort = () => body.destroy(new Error('aborted: the time budget ran out while reading'));
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const chunk of body) {
       const buf = toBuffer(chunk);
@@ -162,6 +187,8 @@ export async function readCapped(body: Readable, maxBytes: number, expectedLengt
     // is released whatever the iterator does.
     body.destroy();
     throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
   if (expectedLength !== undefined && total !== expectedLength) {
     throw new Error(`body ended after ${total} of ${expectedLength} bytes`);

@@ -4,11 +4,12 @@
  * Options in fixed order: `w<n>`, `h<n>`, `fit-<fit>` (only with both w and h, and not the
  * default `inside`), then the quality token `q<n>`, `qauto` or `qlite` (Save-Data).
  * `parseVariantKey` is the inverse and accepts canonical keys only, so a request that
- * bypasses the edge cannot create a variant the edge would not.
+ * bypasses the edge cannot create a variant the edge would not. It also refuses a key whose
+ * original is itself a variant key (`v1/v1/a.jpg/qauto.webp/w128.qauto.webp`).
  */
 import type { GrammarConfig } from './config.ts';
 import { fail, quote } from './errors.ts';
-import { FITS } from './params.ts';
+import { FITS, isError } from './params.ts';
 import { checkSourceKey, keyTooLong } from './source-key.ts';
 import type { Fit, GrammarError, OutputFormat, Quality, VariantSpec } from './types.ts';
 
@@ -76,5 +77,10 @@ export function parseVariantKey(key: string, config: GrammarConfig): VariantSpec
   spec.quality = quality;
   // One spelling per variant: anything but the canonical order and form is refused.
   if (buildVariantKey(spec, config) !== key) return badKey(key, 'options are not in canonical form');
+  // A variant is never an original: a source that is itself a variant key would transform
+  // variants of variants (v1/v1/…), each a new object to pay for.
+  if (!isError(parseVariantKey(source, config))) {
+    return badKey(key, `its original ${quote(source)} is itself a variant key; variants are not originals`);
+  }
   return spec;
 }

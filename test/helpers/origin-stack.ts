@@ -19,35 +19,53 @@ export interface OriginStack {
   putOriginal(key: string, bytes: Buffer, contentType?: string): Promise<void>;
   variantKeys(): Promise<string[]>;
   /** A second handler on the same store with other limits or transformer. */
-  withOptions(options: {
-    limits?: TransformLimits;
-    transformer?: Transformer;
-    fastFail?: boolean;
-  }): OriginHandler;
+  withOptions(options: HandlerOptions): OriginHandler;
   stop(): Promise<void>;
+}
+
+export interface HandlerOptions {
+  limits?: TransformLimits;
+  transformer?: Transformer;
+  /** One attempt, short client timeouts: faults show at once. */
+  fastFail?: boolean;
+  /** Reach the store through another endpoint (e.g. a proxy in front of s3rver). */
+  endpoint?: string;
+  requestTimeoutMs?: number;
 }
 
 export async function startOriginStack(): Promise<OriginStack> {
   const s3 = await startS3rver({ buckets: [ORIGINALS, VARIANTS] });
   const log = createLog({ level: 'silent' });
-  const makeStore = (fastFail: boolean) =>
+  const clients: Array<{ destroy(): void }> = [];
+  const makeStore = (fastFail: boolean, endpoint?: string) =>
     createS3Store({
-      client: fastFail
-        ? createS3rverClient(s3.endpoint, { maxAttempts: 1, connectTimeoutMs: 300, requestTimeoutMs: 1000 })
-        : s3.client,
+      client:
+        fastFail || endpoint
+          ? track(
+              createS3rverClient(
+                endpoint ?? s3.endpoint,
+                fastFail ? { maxAttempts: 1, connectTimeoutMs: 300, requestTimeoutMs: 1000 } : {},
+              ),
+            )
+          : s3.client,
       originalsBucket: ORIGINALS,
       variantsBucket: VARIANTS,
       log: storeLog(log),
     });
+  function track<T extends { destroy(): void }>(client: T): T {
+    clients.push(client);
+    return client;
+  }
   const store = makeStore(false);
-  const build = (options: { limits?: TransformLimits; transformer?: Transformer; fastFail?: boolean }) => {
+  const build = (options: HandlerOptions) => {
     const limits = options.limits ?? DEFAULT_LIMITS;
     return createOriginHandler({
-      store: options.fastFail ? makeStore(true) : store,
+      store: options.fastFail || options.endpoint ? makeStore(!!options.fastFail, options.endpoint) : store,
       transformer: options.transformer ?? createTransformer(limits),
       grammar: DEFAULT_GRAMMAR_CONFIG,
       limits,
       log,
+      requestTimeoutMs: options.requestTimeoutMs,
     });
   };
   return {
@@ -64,6 +82,9 @@ export async function startOriginStack(): Promise<OriginStack> {
       const out = await s3.client.send(new ListObjectsV2Command({ Bucket: VARIANTS }));
       return (out.Contents ?? []).map((o) => o.Key ?? '').sort();
     },
-    stop: () => s3.stop(),
+    async stop() {
+      for (const client of clients) client.destroy();
+      await s3.stop();
+    },
   };
 }

@@ -96,6 +96,7 @@ describe('origin configuration from the environment', () => {
       variantsBucket: 'litepix-variants',
       region: 'us-east-1',
       endpoint: undefined,
+      requestTimeoutMs: 20_000,
       logLevel: 'info',
     });
     expect(config.limits).toMatchObject({
@@ -129,6 +130,14 @@ describe('origin configuration from the environment', () => {
       'Invalid ladder: sizes must be ascending, but 5 comes before 1',
     ],
     [{ LITEPIX_GRAMMAR_JSON: '[' }, 'Cannot read the grammar configuration from LITEPIX_GRAMMAR_JSON'],
+    [
+      { LITEPIX_REQUEST_TIMEOUT_MS: '0' },
+      'Invalid LITEPIX_REQUEST_TIMEOUT_MS "0": expected an integer from 1 to 900000',
+    ],
+    [
+      { LITEPIX_ORIGINALS_BUCKET: 'one-bucket', LITEPIX_VARIANTS_BUCKET: 'one-bucket' },
+      'Invalid LITEPIX_VARIANTS_BUCKET "one-bucket": expected a bucket other than LITEPIX_ORIGINALS_BUCKET',
+    ],
   ])('refuses %j', (env, message) => {
     expect(() => readOriginConfig(env)).toThrow(message);
   });
@@ -138,7 +147,9 @@ describe('origin configuration from the environment', () => {
       LITEPIX_MAX_INPUT_PIXELS: '5000000',
       LITEPIX_ALLOW_SVG: 'true',
       AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569',
+      LITEPIX_REQUEST_TIMEOUT_MS: '2500',
     });
+    expect(config.requestTimeoutMs).toBe(2500);
     expect(config.limits.maxInputPixels).toBe(5_000_000);
     expect(config.limits.allowSvg).toBe(true);
     expect(config.endpoint).toBe('http://127.0.0.1:4569');

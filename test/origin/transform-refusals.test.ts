@@ -1,22 +1,14 @@
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
 import { ImageError } from '../../origin-fn/errors.ts';
 import { createTransformer, DEFAULT_LIMITS, validateLimits } from '../../origin-fn/transform/index.ts';
+import { pngChunk } from '../helpers/hostile-files.ts';
 import { fixture, spec } from '../helpers/images.ts';
 
 const transformer = createTransformer();
 const kodim23 = fixture('kodim23-q95.jpg');
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
 
 /** A valid PNG header claiming width × height (1-bit grey), followed by almost no pixel data. */
 function pngClaiming(width: number, height: number): Buffer {
