@@ -15,10 +15,12 @@ import { LitepixStack } from '../lib/litepix-stack.ts';
 
 const app = new App();
 const config = parseStackConfig(contextObject(app.node.tryGetContext('litepix')));
-const edge = readEdgeConfig(config.configFile ? resolve(config.configFile) : undefined);
+// The grammar config: litepix.configFile, else LITEPIX_CONFIG (as for `npm run build`), else defaults.
+const configFile = config.configFile ? resolve(config.configFile) : process.env.LITEPIX_CONFIG;
+const edge = readEdgeConfig(configFile);
 if (edge.secrets.length > 0) {
   throw new Error(
-    `${config.configFile} has "secrets": on AWS they live in the CloudFront KeyValueStore (set litepix.signing to true)`,
+    `${configFile} has "secrets": on AWS they live in the CloudFront KeyValueStore (set litepix.signing to true)`,
   );
 }
 await buildViewerBundle(edge, VIEWER_BUNDLE, config.signing ? 'kvs' : 'bundle');

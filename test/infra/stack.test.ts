@@ -2,6 +2,7 @@ import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveGrammarConfig } from '../../edge-fn/grammar/resolve-config.ts';
 import { KVS_SECRETS_KEY } from '../../edge-fn/kvs-secrets.ts';
+import { buildBundle } from '../edge/bundle.ts';
 import { synthStack, viewerBundle } from './synth.ts';
 
 const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
@@ -163,6 +164,19 @@ describe('viewer function', () => {
       },
     });
     full.hasOutput('SigningKeyValueStoreArn', { Value: { 'Fn::GetAtt': [store, 'Arn'] } });
+  });
+
+  it('refuses a bundle that does not match the signing setting, or has secrets baked in', async () => {
+    await expect(synthStack({ signing: true }, { viewerCode: await viewerBundle(false) })).rejects.toThrow(
+      'Signing is on but the viewer bundle does not read its secrets from a KeyValueStore',
+    );
+    await expect(synthStack({}, { viewerCode: await viewerBundle(true) })).rejects.toThrow(
+      'Signing is off but the viewer bundle is the KeyValueStore build',
+    );
+    const baked = await buildBundle({ secrets: ['baked-secret-0123456789'] });
+    await expect(synthStack({}, { viewerCode: baked })).rejects.toThrow(
+      'The viewer bundle has secrets baked in: the stack takes them from a KeyValueStore only',
+    );
   });
 });
 

@@ -47,10 +47,14 @@ export interface Synthesized {
   template: Template | undefined;
 }
 
-export async function synthStack(
-  context: unknown = {},
-  options: { nag?: boolean } = {},
-): Promise<Synthesized> {
+export interface SynthOptions {
+  /** Run cdk-nag's AwsSolutionsChecks during synthesis. */
+  nag?: boolean;
+  /** Viewer code other than the right build for the config (to test the stack's checks). */
+  viewerCode?: string;
+}
+
+export async function synthStack(context: unknown = {}, options: SynthOptions = {}): Promise<Synthesized> {
   const config = parseStackConfig(context);
   const app = new App({ outdir: mkdtempSync(join(work, 'out-')) });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -58,7 +62,7 @@ export async function synthStack(
     config,
     grammar: resolveGrammarConfig({}),
     assets: {
-      viewerCode: await viewerBundle(config.signing),
+      viewerCode: options.viewerCode ?? (await viewerBundle(config.signing)),
       origin: standInAsset('origin'),
       prewarm: standInAsset('prewarm'),
     },
