@@ -60,11 +60,13 @@ export function toCloudFrontScript(esm: string, async = false): string {
  */
 export type SecretsSource = 'bundle' | 'kvs';
 
+/** How the KeyValueStore build opens its store (the CDK stack checks for it). */
+export const KVS_OPEN = 'var __litepixKvs=cf.kvs();';
+
 /** The first statements of each kind of bundle: the runtime modules it needs, nothing else. */
 function preamble(config: EdgeConfig, secrets: SecretsSource): string {
-  if (secrets === 'kvs') {
-    return "import __litepixCrypto from 'crypto';import cf from 'cloudfront';var __litepixKvs=cf.kvs();";
-  }
+  if (secrets === 'kvs')
+    return `import __litepixCrypto from 'crypto';import cf from 'cloudfront';${KVS_OPEN}`;
   return config.secrets.length > 0 ? "var __litepixCrypto=require('crypto');" : '';
 }
 

@@ -155,7 +155,9 @@ const KNOWN = new Set(Object.keys(DEFAULT_STACK_CONFIG));
 /** Validates the `litepix` context value (undefined = all defaults) into a StackConfig. */
 export function parseStackConfig(value: unknown): StackConfig {
   const raw = (value ?? {}) as Raw;
-  if (typeof raw !== 'object' || Array.isArray(raw)) fail('', value, 'an object');
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new StackConfigError(`Invalid litepix context ${JSON.stringify(value)}: expected a JSON object`);
+  }
   for (const name of Object.keys(raw)) {
     if (!KNOWN.has(name)) {
       throw new StackConfigError(
@@ -191,7 +193,7 @@ export function parseStackConfig(value: unknown): StackConfig {
     prewarmPresets: list(raw, 'prewarmPresets', d.prewarmPresets, PRESET, 'preset names'),
     uploadNotifications: bool(raw, 'uploadNotifications', d.uploadNotifications),
     logLevel: oneOf(raw, 'logLevel', d.logLevel, ['debug', 'info', 'warn', 'error', 'silent']),
-    logRetentionDays: oneOfNumbers(raw, 'logRetentionDays', d.logRetentionDays),
+    logRetentionDays: retention(raw, 'logRetentionDays', d.logRetentionDays),
     alarmOrigin5xxPercent: integer(raw, 'alarmOrigin5xxPercent', d.alarmOrigin5xxPercent, 1, 100),
     configFile: text(raw, 'configFile', /^\S+\.json$/, 'a path to a .json file'),
   };
@@ -211,7 +213,7 @@ const RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-function oneOfNumbers(raw: Raw, name: keyof StackConfig, fallback: number): number {
+function retention(raw: Raw, name: keyof StackConfig, fallback: number): number {
   const v = raw[name];
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !RETENTION_DAYS.includes(v))

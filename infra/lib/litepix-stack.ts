@@ -75,7 +75,8 @@ export class LitepixStack extends Stack {
     new Operations(this, 'Operations', {
       config,
       origin: origin.fn,
-      prewarm: prewarm.uploads ? [prewarm.worker, prewarm.uploads] : [prewarm.worker],
+      prewarm: prewarm.worker,
+      uploads: prewarm.uploads,
       queue: prewarm.queue,
       deadLetters: prewarm.deadLetters,
       distribution,

@@ -14,7 +14,9 @@ import type { StackConfig } from './config.ts';
 export interface OperationsProps {
   config: StackConfig;
   origin: lambda.Function;
-  prewarm: lambda.Function[];
+  /** The pre-warm worker (SQS) and, with upload notifications, the uploads (S3) Lambda. */
+  prewarm: lambda.Function;
+  uploads: lambda.Function | undefined;
   queue: sqs.IQueue;
   deadLetters: sqs.IQueue;
   distribution: cloudfront.IDistribution;
@@ -69,21 +71,14 @@ export class Operations extends Construct {
       1,
       'The origin Lambda was throttled',
     );
-    props.prewarm.forEach((fn, i) => {
-      const name = i === 0 ? 'Prewarm' : 'Uploads';
-      alarm(
-        `${name}Errors`,
-        fn.metricErrors({ period: FIVE_MINUTES }),
-        1,
-        `The ${name.toLowerCase()} Lambda failed`,
-      );
-      alarm(
-        `${name}Throttles`,
-        fn.metricThrottles({ period: FIVE_MINUTES }),
-        1,
-        `The ${name.toLowerCase()} Lambda was throttled`,
-      );
-    });
+    const others: Array<[string, lambda.Function]> = [['Prewarm', props.prewarm]];
+    if (props.uploads) others.push(['Uploads', props.uploads]);
+    for (const [name, fn] of others) {
+      const what = `The ${name.toLowerCase()} Lambda`;
+      alarm(`${name}Errors`, fn.metricErrors({ period: FIVE_MINUTES }), 1, `${what} failed`);
+      alarm(`${name}Throttles`, fn.metricThrottles({ period: FIVE_MINUTES }), 1, `${what} was throttled`);
+    }
+    const functions = [origin, ...others.map(([, fn]) => fn)];
     alarm(
       'DeadLettersNotEmpty',
       props.deadLetters.metricApproximateNumberOfMessagesVisible({
@@ -131,7 +126,7 @@ export class Operations extends Construct {
           }),
           new cw.GraphWidget({
             title: 'Lambda errors and throttles',
-            left: [origin, ...props.prewarm].flatMap((fn) => [
+            left: functions.flatMap((fn) => [
               fn.metricErrors({ period: FIVE_MINUTES }),
               fn.metricThrottles({ period: FIVE_MINUTES }),
             ]),

@@ -7,9 +7,7 @@
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
 import { KVS_SECRETS_KEY } from '../../edge-fn/kvs-secrets.ts';
-
-/** The first statement of the KeyValueStore build (see scripts/build.ts). */
-const KVS_MARKER = 'var __litepixKvs=cf.kvs();';
+import { KVS_OPEN } from '../../scripts/build.ts';
 
 export interface ViewerFunctionProps {
   /** The built bundle's text. */
@@ -23,7 +21,7 @@ export class ViewerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ViewerFunctionProps) {
     super(scope, id);
-    const readsKvs = props.code.includes(KVS_MARKER);
+    const readsKvs = props.code.includes(KVS_OPEN);
     if (props.signing !== readsKvs) {
       throw new Error(
         props.signing
