@@ -1,7 +1,8 @@
 /**
  * The viewer-request logic on CloudFront's event shapes: it folds the query string, `Accept`
  * and `Save-Data` into the URI (the variant key) and empties the query string, or answers
- * 400/403 itself. Pure: the config and signing are passed in (viewer-request.ts bakes them).
+ * 400/403 itself. Pure: the config and signing are passed in (viewer-request.ts bakes them;
+ * viewer-request-kvs.ts reads the secrets from a CloudFront KeyValueStore per request).
  */
 import type { GrammarConfig } from './grammar/config.ts';
 import { badParam, quote } from './grammar/errors.ts';
@@ -40,18 +41,43 @@ export interface EdgeConfig {
   secrets: string[];
 }
 
-function refuse(error: GrammarError): CfResponse {
+/** The runtime's `crypto` module: only HMAC is used. */
+export interface HmacModule {
+  createHmac(alg: string, key: string): { update(s: string): { digest(enc: string): string } };
+}
+
+/** A refusal the edge answers itself: a grammar error, or 503 when signing cannot be checked. */
+interface Refusal {
+  status: 400 | 403 | 503;
+  code: string;
+  message: string;
+}
+
+function refuse(error: Refusal): CfResponse {
+  const bad = error.status === 400;
   return {
     statusCode: error.status,
-    statusDescription: error.status === 403 ? 'Forbidden' : 'Bad Request',
+    statusDescription: bad ? 'Bad Request' : error.status === 403 ? 'Forbidden' : 'Service Unavailable',
     headers: {
       'content-type': { value: 'text/plain; charset=utf-8' },
-      // A bad URL stays bad: browsers may keep the answer a minute. A 403 is not kept.
-      'cache-control': { value: error.status === 403 ? 'no-store' : 'public, max-age=60' },
+      // A bad URL stays bad: browsers may keep the answer a minute. A 403 or 503 is not kept.
+      'cache-control': { value: bad ? 'public, max-age=60' : 'no-store' },
       'x-litepix-error': { value: error.code },
     },
     body: { encoding: 'text', data: `${error.message}\n` },
   };
+}
+
+/**
+ * Signing is on but no valid secrets could be read (the KeyValueStore key is missing or
+ * malformed): refuse everything rather than serve unsigned URLs.
+ */
+export function signingUnavailable(): CfResponse {
+  return refuse({
+    status: 503,
+    code: 'IMG_SIGNING_UNAVAILABLE',
+    message: 'Signing is on but no valid secrets are configured',
+  });
 }
 
 function header(request: CfRequest, name: string): string | undefined {

@@ -1,7 +1,8 @@
 /**
  * The CloudFront viewer-request function (cloudfront-js-2.0). scripts/build.ts bundles this
  * into dist/edge-fn/viewer-request.js: one self-contained file whose top-level
- * `function handler(event)` calls `handler` below, with the config baked in.
+ * `function handler(event)` calls `handler` below, with the config (and any secrets) baked in.
+ * viewer-request-kvs.ts is the variant that reads the secrets from a KeyValueStore.
  */
 import type { Signing } from './grammar/normalize.ts';
 import {
@@ -9,12 +10,10 @@ import {
   type CfRequest,
   type CfResponse,
   type EdgeConfig,
+  type HmacModule,
   handleViewerRequest,
 } from './viewer-handler.ts';
 
-interface HmacModule {
-  createHmac(alg: string, key: string): { update(s: string): { digest(enc: string): string } };
-}
 declare const __LITEPIX_EDGE_CONFIG__: EdgeConfig;
 /** The runtime's `require('crypto')`, set by the bundle's first line when signing is configured. */
 declare const __litepixCrypto: HmacModule;

@@ -44,12 +44,30 @@ const UNSUPPORTED = {
  * esbuild's ESM output ends in `export{X as handler};`. CloudFront wants a script whose
  * top-level `function handler(event)` it calls, so the export becomes that function.
  */
-export function toCloudFrontScript(esm: string): string {
+export function toCloudFrontScript(esm: string, async = false): string {
   const exported = /export\s*\{\s*([\w$]+)(?:\s+as\s+handler)?\s*\};?\s*$/.exec(esm);
   if (!exported) throw new Error('viewer-request bundle: expected it to end with the handler export');
   const body = esm.slice(0, exported.index);
   const inner = exported[1] as string;
-  return inner === 'handler' ? `${body}\n` : `${body}function handler(event){return ${inner}(event)}\n`;
+  if (inner === 'handler') return `${body}\n`;
+  return `${body}${async ? 'async ' : ''}function handler(event){return ${inner}(event)}\n`;
+}
+
+/**
+ * Where the signing secrets come from: `bundle` bakes `config.secrets` into the code (none =
+ * unsigned URLs); `kvs` reads them per request from the CloudFront KeyValueStore associated
+ * with the function (the CDK stack's choice when signing is on; see edge-fn/kvs-secrets.ts).
+ */
+export type SecretsSource = 'bundle' | 'kvs';
+
+/** How the KeyValueStore build opens its store (the CDK stack checks for it). */
+export const KVS_OPEN = 'var __litepixKvs=cf.kvs();';
+
+/** The first statements of each kind of bundle: the runtime modules it needs, nothing else. */
+function preamble(config: EdgeConfig, secrets: SecretsSource): string {
+  if (secrets === 'kvs')
+    return `import __litepixCrypto from 'crypto';import cf from 'cloudfront';${KVS_OPEN}`;
+  return config.secrets.length > 0 ? "var __litepixCrypto=require('crypto');" : '';
 }
 
 export function readEdgeConfig(file = process.env.LITEPIX_CONFIG): EdgeConfig {
@@ -61,9 +79,19 @@ export function readEdgeConfig(file = process.env.LITEPIX_CONFIG): EdgeConfig {
   return { grammar: resolveGrammarConfig(raw.grammar ?? {}), secrets };
 }
 
-export async function buildViewerBundle(config: EdgeConfig, outfile = VIEWER_BUNDLE): Promise<number> {
+export async function buildViewerBundle(
+  config: EdgeConfig,
+  outfile = VIEWER_BUNDLE,
+  secrets: SecretsSource = 'bundle',
+): Promise<number> {
+  if (secrets === 'kvs' && config.secrets.length > 0) {
+    throw new Error(
+      'viewer-request.js: secrets come from the KeyValueStore in kvs mode; remove "secrets" from the config file',
+    );
+  }
+  const entry = secrets === 'kvs' ? 'edge-fn/viewer-request-kvs.ts' : 'edge-fn/viewer-request.ts';
   const result = await build({
-    entryPoints: [resolve(root, 'edge-fn/viewer-request.ts')],
+    entryPoints: [resolve(root, entry)],
     bundle: true,
     write: false,
     format: 'esm',
@@ -73,12 +101,12 @@ export async function buildViewerBundle(config: EdgeConfig, outfile = VIEWER_BUN
     minify: true,
     legalComments: 'none',
     define: { __LITEPIX_EDGE_CONFIG__: JSON.stringify(config) },
-    // The runtime's own crypto module, loaded once per function instance and only when
-    // signing is configured. Kept out of the bundler's hands (it would wrap `require`).
-    banner: { js: config.secrets.length > 0 ? "var __litepixCrypto=require('crypto');" : '' },
+    // The runtime's own modules (crypto, and cloudfront for the KeyValueStore), loaded once
+    // per function instance and only when signing is on. Kept out of the bundler's hands.
+    banner: { js: preamble(config, secrets) },
     logLevel: 'silent',
   });
-  const code = toCloudFrontScript(result.outputFiles[0]?.text ?? '');
+  const code = toCloudFrontScript(result.outputFiles[0]?.text ?? '', secrets === 'kvs');
   const bytes = Buffer.byteLength(code);
   if (bytes > CLOUDFRONT_FUNCTION_MAX_BYTES) {
     throw new Error(

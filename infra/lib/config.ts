@@ -1,0 +1,222 @@
+/**
+ * The stack's configuration: one typed object with defaults (README "Deploy to AWS" holds the
+ * table). The CDK app reads it from the `litepix` context key (cdk.json or `-c litepix=…`);
+ * parseStackConfig validates every field with a message naming it and what is allowed.
+ */
+
+export type PriceClassName = 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
+export type Architecture = 'arm64' | 'x86_64';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface StackConfig {
+  /** Use this existing bucket for the originals instead of creating one. */
+  originalsBucketName: string | undefined;
+  /** Days after which a stored variant expires (it is made again on the next miss). */
+  variantsExpirationDays: number;
+  /** CloudFront price class. */
+  priceClass: PriceClassName;
+  /** Custom domain names (CNAMEs); need certificateArn. */
+  domainNames: string[];
+  /** ACM certificate in us-east-1 covering domainNames. */
+  certificateArn: string | undefined;
+  /** Origin Shield region (e.g. "eu-central-1"); undefined = off. */
+  originShieldRegion: string | undefined;
+  /** CloudFront standard logs into a log bucket the stack creates. */
+  accessLogs: boolean;
+  /** Origins allowed by CORS (`["*"]` = any); empty = no CORS headers. */
+  corsAllowOrigins: string[];
+  /** Signed URLs: the viewer function reads the secrets from a CloudFront KeyValueStore. */
+  signing: boolean;
+  /** Seconds CloudFront keeps a 4xx error answer (400, 403, 404, 405, 414, 416). 5xx: never. */
+  errorCachingSeconds: number;
+  /** CPU of both Lambdas. */
+  architecture: Architecture;
+  originMemoryMb: number;
+  originTimeoutSeconds: number;
+  /** Reserved concurrency of the origin Lambda; undefined = unreserved. */
+  originReservedConcurrency: number | undefined;
+  prewarmMemoryMb: number;
+  prewarmTimeoutSeconds: number;
+  /** SQS messages per pre-warm invocation. */
+  prewarmBatchSize: number;
+  /** Seconds SQS may wait to fill a batch. */
+  prewarmBatchWindowSeconds: number;
+  /** Receives before a pre-warm message moves to the dead-letter queue. */
+  prewarmMaxReceiveCount: number;
+  /** Presets made on upload (and by pre-warm when a Data Unit names none). */
+  prewarmPresets: string[];
+  /** S3 ObjectCreated/ObjectRemoved on the originals bucket → pre-warm / clean-up. */
+  uploadNotifications: boolean;
+  logLevel: LogLevel;
+  logRetentionDays: number;
+  /** Origin 5xx rate (percent of Function URL requests, over 5 minutes) that raises the alarm. */
+  alarmOrigin5xxPercent: number;
+  /** A LITEPIX_CONFIG-style JSON file (its `grammar`) shared by the edge and the Lambdas. */
+  configFile: string | undefined;
+}
+
+export const DEFAULT_STACK_CONFIG: StackConfig = {
+  originalsBucketName: undefined,
+  variantsExpirationDays: 90,
+  priceClass: 'PriceClass_100',
+  domainNames: [],
+  certificateArn: undefined,
+  originShieldRegion: undefined,
+  accessLogs: false,
+  corsAllowOrigins: [],
+  signing: false,
+  errorCachingSeconds: 10,
+  architecture: 'arm64',
+  originMemoryMb: 2048,
+  originTimeoutSeconds: 30,
+  originReservedConcurrency: undefined,
+  prewarmMemoryMb: 2048,
+  prewarmTimeoutSeconds: 120,
+  prewarmBatchSize: 5,
+  prewarmBatchWindowSeconds: 5,
+  prewarmMaxReceiveCount: 3,
+  prewarmPresets: ['thumb', 'mobile', 'full'],
+  uploadNotifications: true,
+  logLevel: 'info',
+  logRetentionDays: 30,
+  alarmOrigin5xxPercent: 1,
+  configFile: undefined,
+};
+
+export class StackConfigError extends Error {
+  override name = 'StackConfigError';
+}
+
+type Raw = Record<string, unknown>;
+
+function fail(name: string, value: unknown, expected: string): never {
+  throw new StackConfigError(`Invalid litepix.${name} ${JSON.stringify(value)}: expected ${expected}`);
+}
+
+function integer(raw: Raw, name: keyof StackConfig, fallback: number, min: number, max: number): number {
+  const v = raw[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    fail(name, v, `an integer from ${min} to ${max}`);
+  }
+  return v;
+}
+
+function optionalInteger(raw: Raw, name: keyof StackConfig, min: number, max: number): number | undefined {
+  return raw[name] === undefined ? undefined : integer(raw, name, 0, min, max);
+}
+
+function bool(raw: Raw, name: keyof StackConfig, fallback: boolean): boolean {
+  const v = raw[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') fail(name, v, 'true or false (a JSON boolean, not a string)');
+  return v;
+}
+
+function oneOf<T extends string>(raw: Raw, name: keyof StackConfig, fallback: T, allowed: readonly T[]): T {
+  const v = raw[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    fail(name, v, `one of ${allowed.join(', ')}`);
+  }
+  return v as T;
+}
+
+function text(raw: Raw, name: keyof StackConfig, pattern: RegExp, expected: string): string | undefined {
+  const v = raw[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !pattern.test(v)) fail(name, v, expected);
+  return v;
+}
+
+function list(
+  raw: Raw,
+  name: keyof StackConfig,
+  fallback: string[],
+  pattern: RegExp,
+  expected: string,
+): string[] {
+  const v = raw[name];
+  if (v === undefined) return fallback;
+  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || !pattern.test(s))) {
+    fail(name, v, `an array of ${expected}`);
+  }
+  return v as string[];
+}
+
+const BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const DOMAIN = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const CERT_ARN = /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const ORIGIN = /^(\*|https?:\/\/[^\s/]+)$/;
+const PRESET = /^[a-z][a-z0-9-]{0,31}$/;
+const KNOWN = new Set(Object.keys(DEFAULT_STACK_CONFIG));
+
+/** Validates the `litepix` context value (undefined = all defaults) into a StackConfig. */
+export function parseStackConfig(value: unknown): StackConfig {
+  const raw = (value ?? {}) as Raw;
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new StackConfigError(`Invalid litepix context ${JSON.stringify(value)}: expected a JSON object`);
+  }
+  for (const name of Object.keys(raw)) {
+    if (!KNOWN.has(name)) {
+      throw new StackConfigError(
+        `Unknown setting litepix.${name}: expected one of ${[...KNOWN].join(', ')} (see README "Deploy to AWS")`,
+      );
+    }
+  }
+  const d = DEFAULT_STACK_CONFIG;
+  const config: StackConfig = {
+    originalsBucketName: text(raw, 'originalsBucketName', BUCKET, 'an S3 bucket name'),
+    variantsExpirationDays: integer(raw, 'variantsExpirationDays', d.variantsExpirationDays, 1, 3650),
+    priceClass: oneOf(raw, 'priceClass', d.priceClass, [
+      'PriceClass_100',
+      'PriceClass_200',
+      'PriceClass_All',
+    ]),
+    domainNames: list(raw, 'domainNames', d.domainNames, DOMAIN, 'lower-case domain names'),
+    certificateArn: text(raw, 'certificateArn', CERT_ARN, 'an ACM certificate ARN in us-east-1'),
+    originShieldRegion: text(raw, 'originShieldRegion', REGION, 'an AWS region such as "eu-central-1"'),
+    accessLogs: bool(raw, 'accessLogs', d.accessLogs),
+    corsAllowOrigins: list(raw, 'corsAllowOrigins', d.corsAllowOrigins, ORIGIN, '"*" or http(s) origins'),
+    signing: bool(raw, 'signing', d.signing),
+    errorCachingSeconds: integer(raw, 'errorCachingSeconds', d.errorCachingSeconds, 0, 60),
+    architecture: oneOf(raw, 'architecture', d.architecture, ['arm64', 'x86_64']),
+    originMemoryMb: integer(raw, 'originMemoryMb', d.originMemoryMb, 512, 10240),
+    originTimeoutSeconds: integer(raw, 'originTimeoutSeconds', d.originTimeoutSeconds, 3, 60),
+    originReservedConcurrency: optionalInteger(raw, 'originReservedConcurrency', 1, 10000),
+    prewarmMemoryMb: integer(raw, 'prewarmMemoryMb', d.prewarmMemoryMb, 512, 10240),
+    prewarmTimeoutSeconds: integer(raw, 'prewarmTimeoutSeconds', d.prewarmTimeoutSeconds, 10, 900),
+    prewarmBatchSize: integer(raw, 'prewarmBatchSize', d.prewarmBatchSize, 1, 10),
+    prewarmBatchWindowSeconds: integer(raw, 'prewarmBatchWindowSeconds', d.prewarmBatchWindowSeconds, 0, 300),
+    prewarmMaxReceiveCount: integer(raw, 'prewarmMaxReceiveCount', d.prewarmMaxReceiveCount, 1, 100),
+    prewarmPresets: list(raw, 'prewarmPresets', d.prewarmPresets, PRESET, 'preset names'),
+    uploadNotifications: bool(raw, 'uploadNotifications', d.uploadNotifications),
+    logLevel: oneOf(raw, 'logLevel', d.logLevel, ['debug', 'info', 'warn', 'error', 'silent']),
+    logRetentionDays: retention(raw, 'logRetentionDays', d.logRetentionDays),
+    alarmOrigin5xxPercent: integer(raw, 'alarmOrigin5xxPercent', d.alarmOrigin5xxPercent, 1, 100),
+    configFile: text(raw, 'configFile', /^\S+\.json$/, 'a path to a .json file'),
+  };
+  if (config.domainNames.length > 0 && !config.certificateArn) {
+    throw new StackConfigError(
+      'litepix.domainNames needs litepix.certificateArn (an ACM certificate in us-east-1)',
+    );
+  }
+  if (config.certificateArn && config.domainNames.length === 0) {
+    throw new StackConfigError('litepix.certificateArn is set but litepix.domainNames is empty');
+  }
+  return config;
+}
+
+/** CloudWatch Logs accepts these retention periods only. */
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+function retention(raw: Raw, name: keyof StackConfig, fallback: number): number {
+  const v = raw[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !RETENTION_DAYS.includes(v))
+    fail(name, v, `one of ${RETENTION_DAYS.join(', ')}`);
+  return v;
+}
