@@ -126,15 +126,27 @@ function nameOf(pid: number): string {
   }
 }
 
+/** RSS now of this process and of its workerd children, in bytes. */
+function rssNow(): { node: number; workerd: number } {
+  const workerd = descendants(process.pid)
+    .filter((pid) => nameOf(pid) === 'workerd')
+    .reduce((sum, pid) => sum + rssOf(pid), 0);
+  return { node: process.memoryUsage().rss, workerd };
+}
+
+/** RSS now of the stack (this process + workerd), in MB. */
+export function rssNowMb(): { node: number; workerd: number } {
+  const now = rssNow();
+  return { node: Math.round(now.node / 2 ** 20), workerd: Math.round(now.workerd / 2 ** 20) };
+}
+
 /** Samples peak RSS of this process and of its workerd children until `stop()`. */
 export function sampleRss(): { stop(): { node: number; workerd: number } } {
   const peak = { node: 0, workerd: 0 };
   const sample = () => {
-    peak.node = Math.max(peak.node, process.memoryUsage().rss);
-    const workerd = descendants(process.pid)
-      .filter((pid) => nameOf(pid) === 'workerd')
-      .reduce((sum, pid) => sum + rssOf(pid), 0);
-    peak.workerd = Math.max(peak.workerd, workerd);
+    const now = rssNow();
+    peak.node = Math.max(peak.node, now.node);
+    peak.workerd = Math.max(peak.workerd, now.workerd);
   };
   sample();
   const timer = setInterval(sample, 100);
@@ -236,10 +248,15 @@ const CORPUS_PHOTOS = resolve(ROOT, '../shared/corpus/photos');
 export async function runReliabilityBench(): Promise<{
   hit: LoadFigures;
   miss: LoadFigures;
+  /** Distinct variants the miss mix made, per second of the run (each one a transform). */
+  missImagesPerSecond: number;
+  /** RSS of the stack (Node process + workerd) after start-up and after both runs, in MB. */
+  rssMb: { before: { node: number; workerd: number }; after: { node: number; workerd: number } };
   photos: string[];
 }> {
   const load = await startLoadStack();
   try {
+    const before = rssNowMb();
     const photos: string[] = [];
     for (const dir of ['camera', 'kodak']) {
       let files: string[] = [];
@@ -268,15 +285,22 @@ export async function runReliabilityBench(): Promise<{
       connections: 64,
       headers: accept,
     });
+    const paths = missPaths(sources, {
+      maxWidth: 1920,
+      formats: ['webp', 'jpeg', 'avif'],
+      count: 400,
+      seed: 8,
+    });
     const miss = await runLoad({
       name: 'miss-heavy mix',
       url: load.stack.url,
-      paths: missPaths(sources, { maxWidth: 1920, formats: ['webp', 'jpeg', 'avif'], count: 400, seed: 8 }),
+      paths,
       amount: 400,
       connections: 8,
       headers: accept,
     });
-    return { hit, miss, photos: sources };
+    const missImagesPerSecond = Math.round((new Set(paths).size / miss.seconds) * 10) / 10;
+    return { hit, miss, missImagesPerSecond, rssMb: { before, after: rssNowMb() }, photos: sources };
   } finally {
     await load.stop();
   }
