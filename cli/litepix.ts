@@ -67,7 +67,7 @@ async function dev(args: string[]): Promise<void> {
   };
   const stack = await startDevStack(options);
   const example = stack.seeded[0] ? `${stack.url}/${stack.seeded[0]}?w=828` : stack.url;
-  console.log(`litepix dev: local CDN on ${stack.url}  (try ${example})`);
+  console.log(`litepix dev: local CDN on ${stack.url}  (playground: ${stack.url}/, try ${example})`);
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
