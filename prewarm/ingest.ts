@@ -79,20 +79,24 @@ function checkUrl(raw: string, policy: IngestPolicy): URL {
 /** The socket's lookup: resolve, refuse if ANY address is not allowed, connect to a checked one. */
 function guardedLookup(url: string, resolver: Resolver, allow: Cidr[]): LookupFunction {
   return (hostname, options, callback) => {
-    resolver(hostname).then(
-      (addresses) => {
+    resolver(hostname)
+      .then((addresses) => {
         if (addresses.length === 0) throw new Error(`${hostname} has no addresses`);
         for (const a of addresses) {
           const verdict = checkAddress(a.address, allow);
           if (!verdict.ok)
             throw refused(url, `${hostname} resolves to ${a.address}, a ${verdict.range} address`);
         }
-        const first = addresses[0] as { address: string; family: number };
-        if (options.all) callback(null, addresses as LookupAddress[]);
-        else callback(null, first.address, first.family);
-      },
-      (err: unknown) => callback(err as NodeJS.ErrnoException, '', 0),
-    );
+        return addresses;
+      })
+      .then(
+        (addresses) => {
+          const first = addresses[0] as { address: string; family: number };
+          if (options.all) callback(null, addresses as LookupAddress[]);
+          else callback(null, first.address, first.family);
+        },
+        (err: unknown) => callback(err as NodeJS.ErrnoException, '', 0),
+      );
   };
 }
 
