@@ -42,7 +42,7 @@ describe('NDJSON streaming', () => {
     const w = createWriteStream(input);
     for (let i = 1; i <= UNITS; i++) {
       const line = JSON.stringify({ id: `u${i}`, text: `${i} ${PADDING}`, image: `tiny/${(i % 3) + 1}.png` });
-      if (!w.write(`${line}\n`)) await new Promise((r) => w.once('drain', r));
+      if (!w.write(`${line}\n`)) await new Promise<void>((r) => w.once('drain', () => r()));
     }
     w.end();
     await finished(w);
@@ -60,7 +60,8 @@ describe('NDJSON streaming', () => {
     const totals = await p.run(readUnits(createReadStream(input)), async (r) => {
       if (r.report.seq !== expected++) outOfOrder++;
       if (r.report.status === 'done') done++;
-      if (!out.write(`${JSON.stringify(r.unit)}\n`)) await new Promise((res) => out.once('drain', res));
+      if (!out.write(`${JSON.stringify(r.unit)}\n`))
+        await new Promise<void>((res) => out.once('drain', () => res()));
       if (r.report.seq % 1000 === 0) {
         gc();
         const m = process.memoryUsage();
