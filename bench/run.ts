@@ -7,11 +7,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runEdgeBench } from './edge.ts';
 import { runOriginBench } from './origin.ts';
+import { runPrewarmBench } from './prewarm.ts';
 
 const resultsDir = resolve(dirname(fileURLToPath(import.meta.url)), 'results');
 const parts: Record<string, () => Promise<unknown> | unknown> = {
   edge: () => runEdgeBench(),
   origin: () => runOriginBench(),
+  prewarm: () => runPrewarmBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -120,7 +120,7 @@ export async function prewarmCommand(args: string[]): Promise<void> {
   let selectors: ReturnType<typeof compileSelector>[];
   try {
     config = readPrewarmConfig(env);
-    selectors = (values.selector ?? []).map(compileSelector);
+    selectors = values.selector ? values.selector.map(compileSelector) : config.selectors;
   } catch (err) {
     throw new UsageError(`prewarm: ${(err as Error).message}`);
   }

@@ -4,7 +4,6 @@
  * by the origin's own parser, so both always agree; the pre-warm ones are validated here with
  * messages naming the variable and what is allowed. README: "Pre-warm configuration".
  */
-import { createHmac } from 'node:crypto';
 import os from 'node:os';
 import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
 import type { OutputFormat } from '../edge-fn/grammar/types.ts';
@@ -18,6 +17,7 @@ import {
 } from '../origin-fn/config.ts';
 import { parseAddressAllowList } from './address-policy.ts';
 import type { IngestPolicy } from './ingest.ts';
+import { compileSelector, type Selector } from './selectors.ts';
 
 export type RewriteMode = 'preset' | 'map';
 
@@ -42,6 +42,8 @@ export interface PrewarmConfig extends OriginConfig {
   /** Signing secret of rewritten URLs (the first of the edge's secrets); undefined = unsigned. */
   signingSecret: string | undefined;
   ingest: IngestPolicy;
+  /** Where image references are (empty = auto-detection). */
+  selectors: Selector[];
 }
 
 const FORMAT_NAMES: OutputFormat[] = ['avif', 'webp', 'jpeg', 'png'];
@@ -137,6 +139,12 @@ export function readPrewarmConfig(env: Env = process.env): PrewarmConfig {
       `Invalid LITEPIX_DISTRIBUTION_ID ${JSON.stringify(distributionId)}: expected a CloudFront distribution id (A–Z, 0–9)`,
     );
   const ingestHosts = list(env.LITEPIX_INGEST_HOSTS);
+  let selectors: Selector[];
+  try {
+    selectors = list(env.LITEPIX_PREWARM_SELECTORS).map(compileSelector);
+  } catch (err) {
+    throw new ConfigError(`Invalid LITEPIX_PREWARM_SELECTORS: ${(err as Error).message}`);
+  }
   return {
     ...origin,
     cdnBase: checkCdnBase(env.LITEPIX_CDN_BASE || 'http://127.0.0.1:8080'),
@@ -150,6 +158,7 @@ export function readPrewarmConfig(env: Env = process.env): PrewarmConfig {
     window: integer(env, 'LITEPIX_PREWARM_WINDOW', 50, 1, 10_000),
     verifyCdn: boolean(env, 'LITEPIX_PREWARM_VERIFY_CDN', false),
     signingSecret: secretFrom(env),
+    selectors,
     ingest: {
       hosts: ingestHosts,
       allowAddresses: parseAddressAllowList(
@@ -165,9 +174,4 @@ export function readPrewarmConfig(env: Env = process.env): PrewarmConfig {
 
 export function defaultConcurrency(): number {
   return Math.max(1, Math.min(8, os.availableParallelism()));
-}
-
-/** The HMAC used to sign rewritten URLs (same as edge-fn/sign-url.ts). */
-export function hmac(secret: string, message: string): string {
-  return createHmac('sha256', secret).update(message).digest('base64url');
 }

@@ -19,7 +19,6 @@ import { createCloudFrontInvalidator, type Invalidator } from './invalidation.ts
 import { createS3PrewarmStore, type PrewarmStore } from './prewarm-store.ts';
 import { createPrewarmer, type InputItem, type Prewarmer } from './prewarmer.ts';
 import { createS3EventHandler, type S3Event, type S3EventResult } from './s3-events.ts';
-import { compileSelector } from './selectors.ts';
 
 export interface SqsRecord {
   messageId: string;
@@ -100,15 +99,10 @@ export function runtimeFromEnvironment(
     variantsBucket: config.variantsBucket,
     log: storeLog(log),
   });
-  const selectors = (env.LITEPIX_PREWARM_SELECTORS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map(compileSelector);
   const prewarmer = createPrewarmer({
     store,
     transformer: createTransformer(config.limits),
-    settings: { ...config, s3Endpoint: config.endpoint, selectors },
+    settings: { ...config, s3Endpoint: config.endpoint },
     log,
   });
   const invalidator = config.distributionId

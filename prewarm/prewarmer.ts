@@ -125,6 +125,9 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
   const counters = newCounters();
   const cpu = createLimiter(settings.concurrency);
   const io = createLimiter(settings.concurrency * 4);
+  // Originals being worked on at once (each holds its bytes in memory): enough to keep the CPU
+  // busy while the next ones download, few enough to bound memory (2 × concurrency × 40 MB max).
+  const sourceSlots = createLimiter(settings.concurrency * 2);
   // Per run (reset by run()): a warm Lambda must not reuse a failure from an earlier batch.
   let sources = boundedCache<SourceOutcome>(MAX_CACHED);
   let ingested = boundedCache<string>(MAX_CACHED);
@@ -143,20 +146,24 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
     if (!pending) {
       const planned = planVariants(key, settings.presets, settings.formats, settings.grammar);
       const t = tally;
-      pending = processSource(key, planned, {
-        store,
-        transformer,
-        limits: settings.limits,
-        cpu,
-        io,
-        retry: { attempts: settings.attempts, baseDelayMs: settings.retryBaseMs ?? 200 },
-        counters,
-        log,
-        cdnCheck,
-      }).then((outcome) => {
-        t.addSource(outcome);
-        return outcome;
-      });
+      pending = sourceSlots
+        .run(() =>
+          processSource(key, planned, {
+            store,
+            transformer,
+            limits: settings.limits,
+            cpu,
+            io,
+            retry: { attempts: settings.attempts, baseDelayMs: settings.retryBaseMs ?? 200 },
+            counters,
+            log,
+            cdnCheck,
+          }),
+        )
+        .then((outcome) => {
+          t.addSource(outcome);
+          return outcome;
+        });
       sources.set(key, pending);
     }
     return pending;
