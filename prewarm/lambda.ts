@@ -78,6 +78,8 @@ export interface PrewarmRuntime {
   config: PrewarmConfig;
   store: PrewarmStore;
   prewarmer: Prewarmer;
+  /** For S3 events: units it makes itself, so auto-detection whatever the selectors say. */
+  eventPrewarmer: Prewarmer;
   invalidator: Invalidator | undefined;
   log: Log;
 }
@@ -99,10 +101,13 @@ export function runtimeFromEnvironment(
     variantsBucket: config.variantsBucket,
     log: storeLog(log),
   });
-  const prewarmer = createPrewarmer({
+  const transformer = createTransformer(config.limits);
+  const settings = { ...config, s3Endpoint: config.endpoint };
+  const prewarmer = createPrewarmer({ store, transformer, settings, log });
+  const eventPrewarmer = createPrewarmer({
     store,
-    transformer: createTransformer(config.limits),
-    settings: { ...config, s3Endpoint: config.endpoint },
+    transformer,
+    settings: { ...settings, selectors: [] },
     log,
   });
   const invalidator = config.distributionId
@@ -112,7 +117,7 @@ export function runtimeFromEnvironment(
         version: config.grammar.version,
       })
     : undefined;
-  return { config, store, prewarmer, invalidator, log };
+  return { config, store, prewarmer, eventPrewarmer, invalidator, log };
 }
 
 let runtime: PrewarmRuntime | undefined;
@@ -130,7 +135,7 @@ export const s3Handler = (event: S3Event): Promise<S3EventResult> => {
   const r = getRuntime();
   return createS3EventHandler({
     store: r.store,
-    prewarmer: r.prewarmer,
+    prewarmer: r.eventPrewarmer,
     invalidator: r.invalidator,
     originalsBucket: r.config.originalsBucket,
     version: r.config.grammar.version,

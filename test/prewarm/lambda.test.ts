@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLog } from '../../origin-fn/log.ts';
 import { createCloudFrontInvalidator } from '../../prewarm/invalidation.ts';
 import { createSqsHandler, type SqsEvent } from '../../prewarm/lambda.ts';
@@ -203,5 +203,42 @@ describe('S3 event handler', () => {
       '/batch/two%C3%A9.jpg*',
       '/v1/batch/two%C3%A9.jpg/*',
     ]);
+  });
+});
+
+describe('the exported handlers, configured from the environment', () => {
+  let stack: PrewarmStack;
+  beforeAll(async () => {
+    stack = await startPrewarmStack();
+    await stack.put('photos/new shot.jpg', photo, 'image/jpeg');
+    await stack.put('photos/hats.jpg', photo, 'image/jpeg');
+    vi.stubEnv('AWS_ENDPOINT_URL_S3', stack.s3.endpoint);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('LITEPIX_PREWARM_PRESETS', 'thumb');
+    vi.stubEnv('LITEPIX_PREWARM_FORMATS', 'jpeg');
+    vi.stubEnv('LITEPIX_PREWARM_SELECTORS', 'images[*].url');
+    vi.stubEnv('LITEPIX_LOG_LEVEL', 'silent');
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await stack?.stop();
+  });
+
+  it('sqsHandler uses the configured selectors; s3Handler finds its own units whatever they are', async () => {
+    const { sqsHandler, s3Handler } = await import('../../prewarm/lambda.ts');
+    const sqs = await sqsHandler({
+      Records: [
+        { messageId: 'm1', body: '{"images":[{"url":"photos/hats.jpg"}],"note":"photos/new shot.jpg"}' },
+        { messageId: 'm2', body: '{"cover":"photos/hats.jpg"}' },
+      ],
+    });
+    // m2 has no image where the selector looks: failed (and only it).
+    expect(sqs).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+    expect(await stack.variantKeys()).toEqual(['v1/photos/hats.jpg/w256.qauto.jpeg']);
+    const s3 = await s3Handler(event<S3Event>('s3-object-created.json'));
+    expect(s3.prewarm?.variants.produced).toBe(1);
+    expect(await stack.variantKeys()).toContain('v1/photos/new shot.jpg/w256.qauto.jpeg');
   });
 });
