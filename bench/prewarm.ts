@@ -4,12 +4,15 @@
  * pre-warmed through the real pipeline over s3rver (HEAD every variant, GET the original,
  * transform, PUT, verify by decoding), in three ways:
  *  - bare: the same transforms, called directly on bytes in memory with the same concurrency
- *    (the floor: no storage, no planning, no verification), run before and after the others;
- *  - 1 unit per call: one `run()` per Data Unit (an SQS message per unit, or a CLI run each);
- *  - 50 units per call: one `run()` with 50 units (clubbing);
- *  - in-memory store: the pipeline with an in-memory storage port instead of s3rver. s3rver
- *    runs in this process and takes its CPU from the same 2 cores; on Lambda S3 is elsewhere, so
- *    this mode is the pipeline's own overhead (planning, HEADs, probe, verify decode).
+ *    (the floor: no storage, no planning, no verification);
+ *  - in-memory store: the pipeline with an in-memory storage port, interleaved round by round
+ *    with bare: the pipeline's own overhead (planning, HEADs, probe, verify decode);
+ *  - 1 unit per call: one `run()` per Data Unit (an SQS message per unit, or a CLI run each),
+ *    over s3rver;
+ *  - 50 units per call: one `run()` with 50 units (clubbing), over s3rver.
+ * s3rver runs in a child process whose CPU time is read from /proc: it shares this machine's
+ * cores with the pipeline (on Lambda, S3 runs elsewhere), so each s3rver mode is also reported
+ * with that CPU time given back.
  * Every unit names its own 4 originals (distinct keys, so nothing is deduplicated away); the
  * keys are aliases of the 4 photo files, which s3rver stores once (bounded disk), and each alias
  * is a real GetObject of the whole photo.
@@ -17,22 +20,31 @@
  * of each variant (AVIF, WebP, JPEG) is measured separately, single-threaded, and drives the
  * Lambda extrapolation for the default formats (all three).
  */
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { DEFAULT_GRAMMAR_CONFIG } from '../edge-fn/grammar/index.ts';
 import type { OutputFormat } from '../edge-fn/grammar/types.ts';
 import type { StoredObject } from '../origin-fn/image-store.ts';
 import { createLog } from '../origin-fn/log.ts';
+import { createS3Client } from '../origin-fn/s3-client.ts';
 import { createTransformer, DEFAULT_LIMITS } from '../origin-fn/transform/index.ts';
 import { planVariants } from '../prewarm/plan.ts';
 import { createS3PrewarmStore, type PrewarmStore } from '../prewarm/prewarm-store.ts';
-import { createPrewarmer, type InputItem, type PrewarmSettings } from '../prewarm/prewarmer.ts';
+import {
+  createPrewarmer,
+  type InputItem,
+  type Prewarmer,
+  type PrewarmSettings,
+} from '../prewarm/prewarmer.ts';
 import { createLimiter } from '../prewarm/scheduler.ts';
-import { startS3rver } from '../test/helpers/s3rver.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PRESETS = ['thumb', 'mobile'];
@@ -40,8 +52,8 @@ const BENCH_FORMAT: OutputFormat = 'webp';
 const PHOTOS_PER_UNIT = 4;
 const SINGLE_CALLS = 6;
 const BATCH_UNITS = 50;
-const BARE_UNITS = 8;
-const MEMORY_UNITS = 20;
+const ROUNDS = 3;
+const ROUND_UNITS = 4;
 const TARGET_RATIO = 0.9;
 const log = (message: string) => process.stderr.write(`[prewarm] ${message}\n`);
 const round = (n: number, digits: number) => Number(n.toFixed(digits));
@@ -88,6 +100,50 @@ function aliasing(store: PrewarmStore): PrewarmStore {
     ...store,
     getOriginal: (key, max) => store.getOriginal(real(key), max),
     headOriginal: (key) => store.headOriginal(real(key)),
+  };
+}
+
+/** s3rver in a child process (bench/s3rver-process.ts), with its CPU time from /proc. */
+async function startS3rverProcess(buckets: string[]): Promise<{
+  client: S3Client;
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve(repoRoot, 'bench', 's3rver-process.ts'), ...buckets],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
+  const first = await new Promise<string>((ok, fail) => {
+    lines.once('line', ok);
+    child.once('exit', (code) => fail(new Error(`s3rver process exited with ${code}`)));
+  });
+  const { port } = JSON.parse(first) as { port: number };
+  const client = createS3Client({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+  const ticks = 100; // USER_HZ on Linux
+  return {
+    client,
+    cpuSeconds() {
+      try {
+        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(fields[11]) + Number(fields[12])) / ticks;
+      } catch {
+        return 0; // not Linux: no correction
+      }
+    },
+    async stop() {
+      client.destroy();
+      const exited = new Promise((ok) => child.once('exit', ok));
+      child.kill('SIGTERM');
+      await exited;
+    },
   };
 }
 
@@ -139,41 +195,92 @@ export async function runPrewarmBench() {
       (p) => p.spec,
     );
 
-  // Per-variant cost by format, single-threaded (one transform at a time), after one warm-up.
+  const cpuNow = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  // Per-variant cost by format in CPU time (all threads), one transform at a time, after a warm-up.
   await transformer.transform(
     bytes[0] as Buffer,
     specs('jpeg')[0] as NonNullable<ReturnType<typeof specs>[0]>,
   );
   const perFormatMs: Record<string, number> = {};
   for (const format of LAMBDA.defaultFormats) {
-    const t0 = performance.now();
+    const c0 = cpuNow();
     let n = 0;
     for (const b of bytes)
       for (const spec of specs(format)) {
         await transformer.transform(b, spec);
         n++;
       }
-    perFormatMs[format] = round((performance.now() - t0) / n, 1);
+    perFormatMs[format] = round(((cpuNow() - c0) / n) * 1000, 1);
   }
-  log(`ms per variant (1 thread): ${JSON.stringify(perFormatMs)}`);
+  log(`CPU ms per variant: ${JSON.stringify(perFormatMs)}`);
 
-  // Bare: the same transforms on bytes in memory, with the pipeline's CPU concurrency. Run
-  // before and after the pipeline modes; their mean is the reference (the machine is shared).
+  // Bare: the same transforms on bytes in memory, with the pipeline's CPU concurrency.
   const cpu = createLimiter(concurrency);
+  let bareCpu = 0;
+  let memoryCpu = 0;
   const bare = async (units: number) => {
+    const c0 = cpuNow();
     const t0 = performance.now();
     const jobs: Promise<unknown>[] = [];
     for (let u = 0; u < units; u++)
       for (const b of bytes)
         for (const spec of specs(BENCH_FORMAT)) jobs.push(cpu.run(() => transformer.transform(b, spec)));
     await Promise.all(jobs);
-    const seconds = (performance.now() - t0) / 1000;
-    log(`bare: ${units} units in ${seconds.toFixed(1)} s → ${Math.round((units / seconds) * 3600)} units/h`);
-    return (units / seconds) * 3600;
+    bareCpu += cpuNow() - c0;
+    return (performance.now() - t0) / 1000;
   };
-  const bareBefore = await bare(BARE_UNITS);
+  const settings = (originalsBucket: string): PrewarmSettings => ({
+    grammar: DEFAULT_GRAMMAR_CONFIG,
+    limits: DEFAULT_LIMITS,
+    originalsBucket,
+    cdnBase: 'https://cdn.example.test',
+    presets: PRESETS,
+    formats: [BENCH_FORMAT],
+    rewrite: 'preset',
+    rewritePreset: 'mobile',
+    concurrency,
+    attempts: 4,
+    window: BATCH_UNITS,
+    verifyCdn: false,
+    ingest: { hosts: [], allowAddresses: [], maxBytes: 1, timeoutMs: 1, maxRedirects: 0 },
+    selectors: [],
+  });
+  const logger = createLog({ level: 'silent' });
+  const timed = async (prewarmer: Prewarmer, items: InputItem[], mode: string) => {
+    const t0 = performance.now();
+    const totals = await prewarmer.run(items, () => undefined);
+    if (totals.units.failed > 0) throw new Error(`bench ${mode}: ${totals.units.failed} units failed`);
+    return (performance.now() - t0) / 1000;
+  };
 
-  const s3 = await startS3rver({ buckets: ['bench-originals', 'bench-variants'] });
+  // Bare and the pipeline over an in-memory store, interleaved round by round (the machine is
+  // shared: interleaving spreads its noise over both alike).
+  const memory = memoryStore(bytes);
+  let bareSeconds = 0;
+  let memorySeconds = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    bareSeconds += await bare(ROUND_UNITS);
+    const p = createPrewarmer({
+      store: memory,
+      transformer,
+      settings: settings('bench-originals'),
+      log: logger,
+    });
+    const c0 = cpuNow();
+    memorySeconds += await timed(p, unitsFor(`memory${round}`, 0, ROUND_UNITS), 'memory');
+    memoryCpu += cpuNow() - c0;
+  }
+  const bareUnitsPerHour = ((ROUNDS * ROUND_UNITS) / bareSeconds) * 3600;
+  const bareCpuPerUnit = bareCpu / (ROUNDS * ROUND_UNITS);
+  const memoryUnitsPerHour = ((ROUNDS * ROUND_UNITS) / memorySeconds) * 3600;
+  log(
+    `bare: ${Math.round(bareUnitsPerHour)} units/h; pipeline, in-memory store: ${Math.round(memoryUnitsPerHour)} units/h`,
+  );
+
+  const s3 = await startS3rverProcess(['bench-originals', 'bench-variants']);
   try {
     for (let j = 0; j < PHOTOS_PER_UNIT; j++)
       await s3.client.send(
@@ -191,65 +298,62 @@ export async function runPrewarmBench() {
         variantsBucket: 'bench-variants',
       }),
     );
-    const settings: PrewarmSettings = {
-      grammar: DEFAULT_GRAMMAR_CONFIG,
-      limits: DEFAULT_LIMITS,
-      originalsBucket: 'bench-originals',
-      cdnBase: 'https://cdn.example.test',
-      presets: PRESETS,
-      formats: [BENCH_FORMAT],
-      rewrite: 'preset',
-      rewritePreset: 'mobile',
-      concurrency,
-      attempts: 4,
-      window: BATCH_UNITS,
-      verifyCdn: false,
-      ingest: { hosts: [], allowAddresses: [], maxBytes: 1, timeoutMs: 1, maxRedirects: 0 },
-      selectors: [],
+    const cores = os.availableParallelism();
+    /** Throughput, and the same with the S3 server's CPU time given back (it shares our cores). */
+    const measure = async (mode: string, run: () => Promise<number>, units: number) => {
+      const cpu0 = s3.cpuSeconds();
+      const own0 = cpuNow();
+      const seconds = await run();
+      const ownCpu = cpuNow() - own0;
+      const s3Cpu = s3.cpuSeconds() - cpu0;
+      const unitsPerHour = (units / seconds) * 3600;
+      const withoutS3Server = (units / Math.max(0.001, seconds - s3Cpu / cores)) * 3600;
+      log(
+        `${mode}: ${units} units in ${seconds.toFixed(1)} s → ${Math.round(unitsPerHour)} units/h, ${(ownCpu / units).toFixed(2)} CPU s/unit (+ s3rver ${s3Cpu.toFixed(1)} CPU s)`,
+      );
+      return {
+        unitsPerHour,
+        withoutS3Server,
+        s3ServerCpuSeconds: s3Cpu,
+        seconds,
+        cpuPerUnit: ownCpu / units,
+      };
     };
-    const logger = createLog({ level: 'silent' });
-    const check = (failed: number, mode: string) => {
-      if (failed > 0) throw new Error(`bench ${mode}: ${failed} units failed`);
-    };
-
-    const singleStart = performance.now();
-    for (let u = 0; u < SINGLE_CALLS; u++) {
-      // A fresh pre-warmer per call, as a cold-ish Lambda invocation per message would be.
-      const p = createPrewarmer({ store, transformer, settings, log: logger });
-      const totals = await p.run(unitsFor('single', u, 1), () => undefined);
-      check(totals.units.failed, 'single');
-    }
-    const singleSeconds = (performance.now() - singleStart) / 1000;
-    const singleUnitsPerHour = (SINGLE_CALLS / singleSeconds) * 3600;
-    log(
-      `1 unit per call: ${SINGLE_CALLS} units in ${singleSeconds.toFixed(1)} s → ${Math.round(singleUnitsPerHour)} units/h`,
+    const single = await measure(
+      '1 unit per call',
+      async () => {
+        let total = 0;
+        for (let u = 0; u < SINGLE_CALLS; u++) {
+          // A fresh pre-warmer per call, as one Lambda invocation per message would be.
+          const p = createPrewarmer({
+            store,
+            transformer,
+            settings: settings('bench-originals'),
+            log: logger,
+          });
+          total += await timed(p, unitsFor('single', u, 1), 'single');
+        }
+        return total;
+      },
+      SINGLE_CALLS,
     );
-
-    const p = createPrewarmer({ store, transformer, settings, log: logger });
-    const batchStart = performance.now();
-    const totals = await p.run(unitsFor('batch', 0, BATCH_UNITS), () => undefined);
-    check(totals.units.failed, 'batch');
-    const batchSeconds = (performance.now() - batchStart) / 1000;
-    const batchUnitsPerHour = (BATCH_UNITS / batchSeconds) * 3600;
-    log(
-      `50 units per call: ${BATCH_UNITS} units in ${batchSeconds.toFixed(1)} s → ${Math.round(batchUnitsPerHour)} units/h`,
+    const batch = await measure(
+      '50 units per call',
+      () =>
+        timed(
+          createPrewarmer({ store, transformer, settings: settings('bench-originals'), log: logger }),
+          unitsFor('batch', 0, BATCH_UNITS),
+          'batch',
+        ),
+      BATCH_UNITS,
     );
-
-    const memory = createPrewarmer({ store: memoryStore(bytes), transformer, settings, log: logger });
-    const memoryStart = performance.now();
-    check((await memory.run(unitsFor('memory', 0, MEMORY_UNITS), () => undefined)).units.failed, 'memory');
-    const memorySeconds = (performance.now() - memoryStart) / 1000;
-    const memoryUnitsPerHour = (MEMORY_UNITS / memorySeconds) * 3600;
-    log(
-      `${MEMORY_UNITS} units per call, in-memory store: ${memorySeconds.toFixed(1)} s → ${Math.round(memoryUnitsPerHour)} units/h`,
-    );
-    const bareAfter = await bare(BARE_UNITS);
-    const bareUnitsPerHour = (bareBefore + bareAfter) / 2;
+    const batchUnitsPerHour = batch.unitsPerHour;
+    const singleUnitsPerHour = single.unitsPerHour;
 
     // Extrapolation to 1,000,000 units/hour on Lambda, default formats (avif, webp, jpeg).
-    // CPU per unit on Lambda: the bare transform cost × the pipeline's own overhead (in-memory
-    // store: on Lambda S3 runs elsewhere, and its latency overlaps other originals' transforms).
-    const overhead = bareUnitsPerHour / memoryUnitsPerHour;
+    // CPU per unit on Lambda: the transform CPU cost of the default formats × the pipeline's CPU
+    // overhead measured in the 50-units mode (S3 client included; the S3 server is not ours).
+    const overhead = batch.cpuPerUnit / bareCpuPerUnit;
     const variantsPerUnit = PHOTOS_PER_UNIT * PRESETS.length * LAMBDA.defaultFormats.length;
     const coreSecondsPerUnit =
       (PHOTOS_PER_UNIT *
@@ -278,6 +382,7 @@ export async function runPrewarmBench() {
       assumptions: LAMBDA,
     };
     const ratio = batchUnitsPerHour / bareUnitsPerHour;
+    const memoryCpuPerUnit = memoryCpu / (ROUNDS * ROUND_UNITS);
     return {
       photos: {
         dir: photos.dir,
@@ -287,18 +392,47 @@ export async function runPrewarmBench() {
       presets: PRESETS,
       format: BENCH_FORMAT,
       concurrency,
-      msPerVariantOneThread: perFormatMs,
+      cpuMsPerVariant: perFormatMs,
       unitsPerHour: {
         bare: Math.round(bareUnitsPerHour),
+        inMemoryStore: Math.round(memoryUnitsPerHour),
         oneUnitPerCall: Math.round(singleUnitsPerHour),
         fiftyUnitsPerCall: Math.round(batchUnitsPerHour),
       },
+      // Wall-clock throughput ÷ bare: sensitive to whatever else runs on the machine.
       ratioToBare: {
+        inMemoryStore: round(memoryUnitsPerHour / bareUnitsPerHour, 3),
         oneUnitPerCall: round(singleUnitsPerHour / bareUnitsPerHour, 3),
         fiftyUnitsPerCall: round(ratio, 3),
+        oneUnitPerCallWithoutS3ServerCpu: round(single.withoutS3Server / bareUnitsPerHour, 3),
+        fiftyUnitsPerCallWithoutS3ServerCpu: round(batch.withoutS3Server / bareUnitsPerHour, 3),
+      },
+      // CPU seconds per unit (all threads of this process): what Lambda bills, and insensitive
+      // to other load on the machine. Ratio = bare CPU per unit ÷ the mode's.
+      cpuSecondsPerUnit: {
+        bare: round(bareCpuPerUnit, 3),
+        inMemoryStore: round(memoryCpuPerUnit, 3),
+        oneUnitPerCall: round(single.cpuPerUnit, 3),
+        fiftyUnitsPerCall: round(batch.cpuPerUnit, 3),
+      },
+      cpuRatioToBare: {
+        inMemoryStore: round(bareCpuPerUnit / memoryCpuPerUnit, 3),
+        oneUnitPerCall: round(bareCpuPerUnit / single.cpuPerUnit, 3),
+        fiftyUnitsPerCall: round(bareCpuPerUnit / batch.cpuPerUnit, 3),
+        fiftyUnitsPerCallWithS3ServerCpu: round(
+          bareCpuPerUnit / (batch.cpuPerUnit + batch.s3ServerCpuSeconds / BATCH_UNITS),
+          3,
+        ),
+      },
+      s3ServerCpuSeconds: {
+        oneUnitPerCall: round(single.s3ServerCpuSeconds, 1),
+        fiftyUnitsPerCall: round(batch.s3ServerCpuSeconds, 1),
       },
       target: TARGET_RATIO,
-      meetsTarget: ratio >= TARGET_RATIO,
+      meetsTarget: {
+        wallClock: ratio >= TARGET_RATIO,
+        cpu: bareCpuPerUnit / batch.cpuPerUnit >= TARGET_RATIO,
+      },
       lambda,
       loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)),
       elapsedSeconds: round((performance.now() - started) / 1000, 1),

@@ -58,7 +58,8 @@ export async function verifyVariant(input: VerifyInput): Promise<Verified> {
   let meta: Metadata;
   try {
     meta = await sharp(bytes).metadata();
-    await sharp(bytes).stats(); // decodes every pixel
+    // Decodes every pixel (a truncated or corrupt body fails here); raw output is the cheapest sink.
+    await sharp(bytes, { failOn: 'error' }).raw().toBuffer();
   } catch (cause) {
     throw Object.assign(fail('VERIFY_UNDECODABLE', 'does not decode'), { cause });
   }
