@@ -17,6 +17,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
+import { createTally } from '../prewarm/tally.ts';
 import type { Totals, UnitReport, UnitResult } from '../prewarm/types.ts';
 
 export interface JournalLine {
@@ -172,22 +173,13 @@ const once = (s: WriteStream) => new Promise<void>((resolve) => s.once('drain', 
 
 /** Totals over a whole journal (every run that contributed to it). */
 async function summarize(path: string): Promise<Totals> {
-  const t: Totals = {
-    units: { total: 0, done: 0, failed: 0 },
-    images: { total: 0, ok: 0, skippedExisting: 0, failed: 0 },
-    variants: { produced: 0, existing: 0, failed: 0 },
-    bytesBefore: 0,
-    bytesAfter: 0,
-    savings: 0,
-    durationMs: 0,
-    unitsPerSecond: 0,
-    variantsPerSecond: 0,
-  };
+  const tally = createTally();
+  const variants = { produced: 0, existing: 0, failed: 0 };
   let segment: [number, number, number] = [0, 0, 0];
   const closeSegment = () => {
-    t.variants.produced += segment[0];
-    t.variants.existing += segment[1];
-    t.variants.failed += segment[2];
+    variants.produced += segment[0];
+    variants.existing += segment[1];
+    variants.failed += segment[2];
     segment = [0, 0, 0];
   };
   for await (const line of journalLines(path)) {
@@ -197,20 +189,8 @@ async function summarize(path: string): Promise<Totals> {
     }
     const j = line as unknown as JournalLine;
     segment = j.variants;
-    t.units.total++;
-    t.units[j.report.status]++;
-    for (const i of j.report.images) {
-      t.images.total++;
-      if (i.status === 'ok') t.images.ok++;
-      else if (i.status === 'skipped-existing') t.images.skippedExisting++;
-      else t.images.failed++;
-      if (i.status !== 'failed' && i.bytesBefore !== undefined && i.bytesAfter !== undefined) {
-        t.bytesBefore += i.bytesBefore;
-        t.bytesAfter += i.bytesAfter;
-      }
-    }
+    tally.addUnit(j.report);
   }
   closeSegment();
-  t.savings = t.bytesBefore > 0 ? Math.round((1 - t.bytesAfter / t.bytesBefore) * 1000) / 1000 : 0;
-  return t;
+  return { ...tally.totals(), variants };
 }

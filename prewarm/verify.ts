@@ -59,7 +59,7 @@ export async function verifyVariant(input: VerifyInput): Promise<Verified> {
   try {
     meta = await sharp(bytes).metadata();
     // Decodes every pixel (a truncated or corrupt body fails here); raw output is the cheapest sink.
-    await sharp(bytes, { failOn: 'error' }).raw().toBuffer();
+    await sharp(bytes).raw().toBuffer();
   } catch (cause) {
     throw Object.assign(fail('VERIFY_UNDECODABLE', 'does not decode'), { cause });
   }

@@ -149,15 +149,33 @@ describe('pre-warm against s3rver', () => {
     }
   });
 
-  it('reports a stored variant that does not decode (verification), and the batch goes on', async () => {
+  it.each([
+    ['garbage', async () => Buffer.from('garbage')],
+    // A real JPEG cut short: its header reads fine, only decoding every pixel finds the damage.
+    [
+      'a truncated JPEG',
+      async () => {
+        const whole = await sharp(parrots).resize(256).jpeg().toBuffer();
+        return whole.subarray(0, Math.floor(whole.length * 0.6));
+      },
+    ],
+  ])('reports a stored variant that is %s as undecodable, and the batch goes on', async (_what, make) => {
+    const bytes = await make();
     await stack.s3.client.send(
       new PutObjectCommand({
         Bucket: VARIANTS,
         Key: 'v1/photos/parrots.jpg/w256.qauto.jpeg',
-        Body: Buffer.from('garbage'),
+        Body: bytes,
         ContentType: 'image/jpeg',
       }),
     );
+    expect(
+      (
+        await sharp(bytes)
+          .metadata()
+          .catch(() => undefined)
+      )?.width,
+    ).toBe(_what === 'garbage' ? undefined : 256);
     const p = stack.prewarmer();
     const { results } = await runAll(p, items({ a: 'photos/parrots.jpg' }, { b: 'photos/hats.jpg' }));
     expect(results[0]?.report.images[0]).toMatchObject({ status: 'failed', code: 'VERIFY_UNDECODABLE' });
