@@ -156,6 +156,19 @@ export async function prewarmCommand(args: string[]): Promise<void> {
     variantsBucket: config.variantsBucket,
     log: storeLog(log),
   });
+  try {
+    // One request first, so an unreachable store is one clear message, not a failure per image.
+    await store.headOriginal('.litepix-preflight');
+  } catch {
+    client.destroy();
+    const where = values.aws
+      ? `bucket ${config.originalsBucket}`
+      : `the local stack's S3 at ${config.endpoint}`;
+    const hint = values.aws
+      ? 'check AWS_REGION / AWS_PROFILE and LITEPIX_ORIGINALS_BUCKET'
+      : 'is `litepix dev` (npm start) running? (LITEPIX_S3_PORT)';
+    throw new Error(`prewarm: cannot reach ${where}; ${hint}`);
+  }
   const prewarmer = createPrewarmer({
     store,
     transformer: createTransformer(config.limits),

@@ -61,6 +61,16 @@ describe.concurrent('litepix prewarm: usage', () => {
   });
 });
 
+describe('litepix prewarm without a stack', () => {
+  it('says the store is unreachable once, and exits 1', async () => {
+    const res = await run(['examples/data-units/unit.json'], { LITEPIX_S3_PORT: '1' });
+    expect(res.code).toBe(1);
+    expect(res.err).toContain(
+      "cannot reach the local stack's S3 at http://127.0.0.1:1; is `litepix dev` (npm start) running?",
+    );
+  });
+});
+
 describe('litepix prewarm against the local stack (npm start)', () => {
   let stack: DevStack;
   let dir: string;
