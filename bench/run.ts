@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runEdgeBench } from './edge.ts';
 import { runOriginBench } from './origin.ts';
+import { runPrewarmBench } from './prewarm.ts';
 import { runReliabilityBench } from './reliability.ts';
 
 const resultsDir = resolve(dirname(fileURLToPath(import.meta.url)), 'results');
@@ -14,6 +15,7 @@ const parts: Record<string, () => Promise<unknown> | unknown> = {
   edge: () => runEdgeBench(),
   origin: () => runOriginBench(),
   reliability: () => runReliabilityBench(),
+  prewarm: () => runPrewarmBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { readEdgeConfig } from '../scripts/build.ts';
 import { type DevOptions, startDevStack } from './dev-stack.ts';
+import { prewarmCommand } from './prewarm.ts';
 import { upload } from './upload.ts';
 import { cdnUrl } from './url.ts';
 
@@ -17,6 +18,9 @@ Commands:
                       [--key <key> | --prefix <p>] [--bucket <real bucket>]
   url <key>           print the CDN URL of a variant, signed when secrets are configured
                       [--w n] [--h n] [--dpr n] [--fit f] [--q n|auto] [--f fmt] [--preset p] [--base url]
+  prewarm <file|->    pre-warm the variants of Data Units and rewrite them with CDN URLs
+                      [--presets a,b] [--formats auto|a,b] [--out f] [--report f] [--concurrency n]
+                      [--cdn url] [--selector s]… [--rewrite preset|map]  (litepix prewarm --help)
 
 Options for dev (each also read from the environment):
   --port <n>         CDN port (PORT, default 8080)
@@ -142,7 +146,10 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'dev') return dev(rest);
   if (command === 'upload') return uploadCommand(rest);
   if (command === 'url') return urlCommand(rest);
-  throw new UsageError(`Unknown command ${JSON.stringify(command)}: expected dev (see litepix --help)`);
+  if (command === 'prewarm') return prewarmCommand(rest);
+  throw new UsageError(
+    `Unknown command ${JSON.stringify(command)}: expected dev, upload, url or prewarm (see litepix --help)`,
+  );
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

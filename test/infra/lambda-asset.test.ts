@@ -10,7 +10,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLambdaAsset, type LambdaAsset, lockClosure } from '../../scripts/build-lambda.ts';
@@ -142,5 +142,68 @@ describe('the origin Lambda asset', () => {
     expect(prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'image/webp' } });
     expect(await sharp(body).metadata()).toMatchObject({ format: 'webp', width: 414, height: 276 });
     expect(body.length).toBeLessThan(original.length);
+  });
+});
+
+describe('the pre-warm Lambda asset', () => {
+  let asset: LambdaAsset;
+  let s3: S3rverHandle;
+
+  beforeAll(async () => {
+    asset = await buildLambdaAsset('prewarm', 'x86_64', join(out, 'prewarm-x64'));
+    s3 = await startS3rver({ buckets: [ORIGINALS, VARIANTS] });
+  });
+
+  afterAll(async () => {
+    await s3?.stop();
+  });
+
+  it('x86_64: the bundled sqsHandler pre-warms a Data Unit from an SQS message, as Lambda would run it', async () => {
+    const original = await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#a73' } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: ORIGINALS,
+        Key: 'units/p.jpg',
+        Body: original,
+        ContentType: 'image/jpeg',
+      }),
+    );
+    const event = {
+      Records: [
+        {
+          messageId: 'm-ok',
+          body: JSON.stringify({ id: 'du-1', images: [{ url: 'units/p.jpg' }] }),
+          eventSource: 'aws:sqs',
+        },
+        { messageId: 'm-bad', body: '{"id": "du-2", "images": [', eventSource: 'aws:sqs' },
+      ],
+    };
+    const script = `
+      const { sqsHandler } = await import(${JSON.stringify(join(asset.dir, 'index.mjs'))});
+      const result = await sqsHandler(${JSON.stringify(event)});
+      process.stdout.write(JSON.stringify(result));
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: out,
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        LITEPIX_ORIGINALS_BUCKET: ORIGINALS,
+        LITEPIX_VARIANTS_BUCKET: VARIANTS,
+        LITEPIX_CDN_BASE: 'https://cdn.example',
+        LITEPIX_PREWARM_PRESETS: 'thumb',
+        LITEPIX_PREWARM_FORMATS: 'webp',
+        LITEPIX_LOG_LEVEL: 'silent',
+      },
+    });
+    // The unreadable message goes back to the queue (and on to the DLQ); the good one is done.
+    expect(JSON.parse(stdout)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
+    const stored = await s3.client.send(new ListObjectsV2Command({ Bucket: VARIANTS }));
+    expect((stored.Contents ?? []).map((o) => o.Key)).toEqual(['v1/units/p.jpg/w256.qauto.webp']);
   });
 });

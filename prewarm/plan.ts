@@ -1,0 +1,74 @@
+/**
+ * Planning with the edge's own grammar: for one original, the variant keys the CDN would compute
+ * for each preset and format (through `normalizeRequest`, the very function the CloudFront
+ * function runs), and the CDN URLs that lead to them.
+ */
+import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
+import { legacyFormat } from '../edge-fn/grammar/negotiate-format.ts';
+import { normalizeRequest } from '../edge-fn/grammar/normalize.ts';
+import { encodeKeyPath } from '../edge-fn/grammar/source-key.ts';
+import type { OutputFormat, VariantSpec } from '../edge-fn/grammar/types.ts';
+import { signUrl } from '../edge-fn/sign-url.ts';
+import { PrewarmError } from './errors.ts';
+
+export interface PlannedVariant {
+  preset: string;
+  format: OutputFormat;
+  key: string;
+  spec: VariantSpec;
+}
+
+/** `formats` empty = every format `f=auto` can give this original (modern ones, then its legacy one). */
+export function formatsFor(source: string, formats: OutputFormat[], grammar: GrammarConfig): OutputFormat[] {
+  if (formats.length > 0) return formats;
+  const out: OutputFormat[] = [...grammar.autoFormats];
+  const legacy = legacyFormat(source, grammar);
+  if (!out.includes(legacy)) out.push(legacy);
+  return out;
+}
+
+export function planVariants(
+  source: string,
+  presets: string[],
+  formats: OutputFormat[],
+  grammar: GrammarConfig,
+): PlannedVariant[] {
+  const path = `/${encodeKeyPath(source)}`;
+  const out: PlannedVariant[] = [];
+  for (const preset of presets) {
+    for (const format of formatsFor(source, formats, grammar)) {
+      const n = normalizeRequest(
+        {
+          path,
+          params: [
+            { name: 'f', value: format },
+            { name: 'preset', value: preset },
+          ],
+        },
+        grammar,
+      );
+      if (!n.ok) throw new PrewarmError('PREWARM_BAD_REF', n.message);
+      out.push({ preset, format, key: n.key, spec: n.spec });
+    }
+  }
+  return out;
+}
+
+/**
+ * The CDN URL of an original for a preset (and a format, for verification; rewritten URLs keep
+ * `f=auto` so each viewer gets its best format). Signed when a secret is given.
+ */
+export function cdnUrl(
+  cdnBase: string,
+  source: string,
+  params: { preset: string; f?: string | undefined },
+  secret: string | undefined,
+): string {
+  const path = `/${encodeKeyPath(source)}`;
+  if (secret) return `${cdnBase}${signUrl(path, params, secret)}`;
+  const query =
+    params.f === undefined
+      ? `preset=${encodeURIComponent(params.preset)}`
+      : `f=${params.f}&preset=${encodeURIComponent(params.preset)}`;
+  return `${cdnBase}${path}?${query}`;
+}

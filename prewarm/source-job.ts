@@ -1,0 +1,186 @@
+/**
+ * One original, all its planned variants: HEAD each variant; read the original only when one is
+ * missing; transform the missing ones with the origin's transform core and store them whole
+ * (the same metadata the origin writes, plus the original's ETag: the S3-event Lambda uses it to
+ * tell stale variants); verify every variant, the existing ones included. Storage operations
+ * are retried on transient faults; transforms and decodes share the CPU limiter.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Log } from '../origin-fn/log.ts';
+import { VARIANT_CACHE_CONTROL } from '../origin-fn/origin-handler.ts';
+import type { TransformLimits } from '../origin-fn/transform/limits.ts';
+import { probeSource } from '../origin-fn/transform/probe-source.ts';
+import type { Transformer } from '../origin-fn/transform/types.ts';
+import { toFailure } from './errors.ts';
+import type { PlannedVariant } from './plan.ts';
+import type { PrewarmStore } from './prewarm-store.ts';
+import { type Limiter, type RetryOptions, withRetry } from './scheduler.ts';
+import type { SourceOutcome, VariantOutcome } from './types.ts';
+import { verifyVariant } from './verify.ts';
+
+export interface Counters {
+  transforms: number;
+  heads: number;
+  reads: number;
+  writes: number;
+  retries: number;
+}
+
+export const newCounters = (): Counters => ({ transforms: 0, heads: 0, reads: 0, writes: 0, retries: 0 });
+
+export interface SourceJobDeps {
+  store: PrewarmStore;
+  transformer: Transformer;
+  limits: TransformLimits;
+  cpu: Limiter;
+  io: Limiter;
+  retry: RetryOptions;
+  counters: Counters;
+  log: Log;
+  /** Optional check of each variant through the CDN (throws a PrewarmError VERIFY_CDN). */
+  cdnCheck?: ((source: string, variant: PlannedVariant, contentType: string) => Promise<void>) | undefined;
+}
+
+export async function processSource(
+  source: string,
+  planned: PlannedVariant[],
+  deps: SourceJobDeps,
+): Promise<SourceOutcome> {
+  const { store, io, cpu, counters, limits } = deps;
+  const retry: RetryOptions = {
+    ...deps.retry,
+    onRetry: (err, attempt) => {
+      counters.retries++;
+      deps.log.warn({ source, attempt, code: toFailure(err).code }, 'retrying after a transient fault');
+      deps.retry.onRetry?.(err, attempt);
+    },
+  };
+  const storage = <T>(op: () => Promise<T>) => io.run(() => withRetry(op, retry));
+
+  let heads: Array<Awaited<ReturnType<PrewarmStore['headVariant']>>>;
+  let originalBytes: number;
+  let original: { bytes: Buffer; etag?: string | undefined; versionId?: string | undefined } | undefined;
+  let sourceSize: { width: number; height: number } | undefined;
+  try {
+    heads = await Promise.all(
+      planned.map((v) =>
+        storage(() => {
+          counters.heads++;
+          return store.headVariant(v.key);
+        }),
+      ),
+    );
+    if (heads.some((h) => h === undefined)) {
+      const got = await storage(() => {
+        counters.reads++;
+        return store.getOriginal(source, limits.maxSourceBytes);
+      });
+      original = got;
+      originalBytes = got.bytes.length;
+      const probed = await probeSource(got.bytes, limits);
+      sourceSize = { width: probed.width, height: probed.height };
+    } else {
+      const head = await storage(() => {
+        counters.heads++;
+        return store.headOriginal(source);
+      });
+      if (!head)
+        return {
+          source,
+          variants: [],
+          failure: {
+            code: 'IMG_NOT_FOUND',
+            message: `Original image ${JSON.stringify(source)} not found`,
+            transient: false,
+          },
+        };
+      originalBytes = head.bytes;
+    }
+  } catch (err) {
+    return { source, variants: [], failure: toFailure(err) };
+  }
+
+  const verifyBytes = (v: PlannedVariant, bytes: Buffer) =>
+    cpu.run(() =>
+      verifyVariant({
+        key: v.key,
+        bytes,
+        spec: v.spec,
+        originalBytes,
+        source: sourceSize,
+        maxOutputDimension: limits.maxOutputDimension,
+        avifMaxPixels: limits.avifMaxPixels,
+      }),
+    );
+
+  const one = async (v: PlannedVariant, exists: boolean): Promise<VariantOutcome> => {
+    const base = { preset: v.preset, format: v.format, key: v.key };
+    try {
+      let bytes: Buffer;
+      let contentType: string;
+      if (exists || !original) {
+        const stored = await storage(() => {
+          counters.reads++;
+          return store.getVariant(v.key);
+        });
+        if (!stored) throw Object.assign(new Error('vanished'), { name: 'Vanished' });
+        bytes = stored.bytes;
+        contentType = stored.contentType ?? 'application/octet-stream';
+      } else {
+        const src = original;
+        const t0 = performance.now();
+        const result = await cpu.run(() => {
+          counters.transforms++;
+          return deps.transformer.transform(src.bytes, v.spec);
+        });
+        const metadata: Record<string, string> = {
+          'original-bytes': String(result.originalBytes),
+          quality: String(result.quality),
+          'transform-ms': String(Math.round(performance.now() - t0)),
+          'served-original': String(result.servedOriginal),
+          width: String(result.width),
+          height: String(result.height),
+        };
+        if (src.etag) metadata['original-etag'] = src.etag.replaceAll('"', '');
+        if (src.versionId) metadata['original-version'] = src.versionId;
+        await storage(() => {
+          counters.writes++;
+          return store.putVariant({
+            key: v.key,
+            bytes: result.bytes,
+            contentType: result.contentType,
+            cacheControl: VARIANT_CACHE_CONTROL,
+            metadata,
+          });
+        });
+        bytes = result.bytes;
+        contentType = result.contentType;
+      }
+      const checked = await verifyBytes(v, bytes);
+      if (deps.cdnCheck) await deps.cdnCheck(source, v, contentType);
+      return {
+        ...base,
+        status: exists ? 'existing' : 'produced',
+        bytes: bytes.length,
+        contentType,
+        width: checked.width,
+        height: checked.height,
+      };
+    } catch (err) {
+      const failure =
+        err instanceof Error && err.name === 'Vanished'
+          ? {
+              code: 'VERIFY_MISSING',
+              message: `Variant ${JSON.stringify(v.key)} disappeared while it was verified`,
+              transient: true,
+            }
+          : toFailure(err);
+      if (failure.code === 'IMG_INTERNAL')
+        deps.log.error({ source, key: v.key, err }, 'pre-warm of a variant failed');
+      return { ...base, status: 'failed', ...failure };
+    }
+  };
+
+  const variants = await Promise.all(planned.map((v, i) => one(v, heads[i] !== undefined)));
+  return { source, originalBytes, variants };
+}
