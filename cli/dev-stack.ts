@@ -89,6 +89,7 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     });
     cleanups.push(async () => client.destroy());
     const edgeConfig = readEdgeConfig();
+    const transformer = createTransformer(DEFAULT_LIMITS);
     const origin = createOriginHandler({
       store: createS3Store({
         client,
@@ -96,7 +97,7 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
         variantsBucket: options.variantsBucket,
         log: storeLog(log),
       }),
-      transformer: createTransformer(DEFAULT_LIMITS),
+      transformer,
       grammar: edgeConfig.grammar,
       limits: DEFAULT_LIMITS,
       log,
@@ -107,9 +108,13 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
       origin,
       createPlaygroundRoutes({
         client,
+        s3Endpoint,
         originalsBucket: options.originalsBucket,
+        variantsBucket: options.variantsBucket,
         limits: DEFAULT_LIMITS,
         edge: edgeConfig,
+        transformer,
+        log,
       }),
     );
     const originPort = await listen(originServer, 0);

@@ -15,8 +15,16 @@ import { checkSourceKey } from '../edge-fn/grammar/source-key.ts';
 import type { EdgeConfig } from '../edge-fn/viewer-handler.ts';
 import { badRequest, type ImageError, notFound, toImageError, tooLarge } from '../origin-fn/errors.ts';
 import type { LocalRoute, RouteResponse } from '../origin-fn/http-adapter.ts';
+import type { Log } from '../origin-fn/log.ts';
+import { storeLog } from '../origin-fn/log.ts';
 import { CONTENT_TYPES, type SourceFormat, type TransformLimits } from '../origin-fn/transform/index.ts';
 import { probeSource } from '../origin-fn/transform/probe-source.ts';
+import type { Transformer } from '../origin-fn/transform/types.ts';
+import { readPrewarmConfig } from '../prewarm/config.ts';
+import { unitsFromText } from '../prewarm/input.ts';
+import { createS3PrewarmStore } from '../prewarm/prewarm-store.ts';
+import { createPrewarmer } from '../prewarm/prewarmer.ts';
+import type { UnitResult } from '../prewarm/types.ts';
 import { cdnUrl } from './url.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -24,6 +32,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const PLAYGROUND_PREFIX = '/__litepix/';
 /** Most originals the page lists (the bucket may hold more; the page says so). */
 export const LIST_LIMIT = 500;
+/** The Data Unit view is a demo: a few units at a time (`litepix prewarm` takes millions). */
+export const PREWARM_MAX_UNITS = 50;
+export const PREWARM_MAX_BYTES = 1024 * 1024;
 const URL_PARAMS = ['w', 'h', 'dpr', 'fit', 'q', 'f'];
 const SOURCE_TYPES: Readonly<Record<SourceFormat, string>> = {
   ...CONTENT_TYPES,
@@ -39,9 +50,14 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 
 export interface PlaygroundDeps {
   client: S3Client;
+  /** The S3 endpoint (path style), so `<endpoint>/<bucket>/<key>` references are recognised. */
+  s3Endpoint: string;
   originalsBucket: string;
+  variantsBucket: string;
   limits: TransformLimits;
   edge: EdgeConfig;
+  transformer: Transformer;
+  log: Log;
 }
 
 const json = (status: number, value: unknown): RouteResponse => ({
@@ -90,6 +106,12 @@ export function uploadKey(name: string, bytes: Buffer): string {
 
 export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
   const { client, originalsBucket: Bucket, limits, edge } = deps;
+  const prewarmStore = createS3PrewarmStore({
+    client,
+    originalsBucket: Bucket,
+    variantsBucket: deps.variantsBucket,
+    log: storeLog(deps.log),
+  });
   const assets = new Map<string, { body: Buffer; type: string }>();
   for (const [path, asset] of Object.entries(ASSETS)) {
     assets.set(path, { body: readFileSync(resolve(root, 'playground', asset.file)), type: asset.type });
@@ -148,12 +170,60 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
     };
   }
 
-  function variantUrl(url: URL): RouteResponse {
-    const key = url.searchParams.get('key') ?? '';
+  function baseOf(url: URL): string {
     const base = url.searchParams.get('base') ?? '';
     if (!/^https?:\/\/[^/?#]+$/.test(base)) {
       throw badRequest('IMG_BAD_PARAM', `Invalid base "${base}": expected http(s)://host[:port]`);
     }
+    return base;
+  }
+
+  /** Pre-warms the Data Units of the body with the default presets; answers reports and rewritten units. */
+  async function prewarm(req: IncomingMessage, url: URL): Promise<RouteResponse> {
+    const base = baseOf(url);
+    const rewrite = url.searchParams.get('rewrite') ?? 'preset';
+    if (rewrite !== 'preset' && rewrite !== 'map') {
+      throw badRequest('IMG_BAD_PARAM', `Invalid rewrite "${rewrite}": expected preset or map`);
+    }
+    const text = (await readBody(req, PREWARM_MAX_BYTES)).toString('utf8');
+    const items = unitsFromText(text);
+    if (items.length === 0 || items.length > PREWARM_MAX_UNITS) {
+      throw badRequest(
+        'IMG_BAD_PARAM',
+        `Invalid Data Units: expected 1 to ${PREWARM_MAX_UNITS} (one JSON object, an array, or NDJSON), got ${items.length}; use \`litepix prewarm\` for more`,
+      );
+    }
+    const config = readPrewarmConfig({
+      AWS_REGION: 'us-east-1',
+      LITEPIX_ORIGINALS_BUCKET: Bucket,
+      LITEPIX_VARIANTS_BUCKET: deps.variantsBucket,
+      // The same config file the edge bundle was built from (presets and grammar).
+      LITEPIX_CONFIG: process.env.LITEPIX_CONFIG,
+      LITEPIX_CDN_BASE: base,
+      LITEPIX_PREWARM_REWRITE: rewrite,
+    });
+    const prewarmer = createPrewarmer({
+      store: prewarmStore,
+      transformer: deps.transformer,
+      settings: {
+        ...config,
+        grammar: edge.grammar,
+        limits,
+        s3Endpoint: deps.s3Endpoint,
+        signingSecret: edge.secrets[0],
+      },
+      log: deps.log,
+    });
+    const results: UnitResult[] = [];
+    const totals = await prewarmer.run(items, (result) => {
+      results.push(result);
+    });
+    return json(200, { totals, results });
+  }
+
+  function variantUrl(url: URL): RouteResponse {
+    const key = url.searchParams.get('key') ?? '';
+    const base = baseOf(url);
     const params: Record<string, string> = {};
     for (const name of URL_PARAMS) {
       const value = url.searchParams.get(name);
@@ -192,10 +262,12 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
           return await original(url);
         case 'GET api/url':
           return variantUrl(url);
+        case 'POST api/prewarm':
+          return await prewarm(req, url);
         default:
           return json(404, {
             error: 'NOT_FOUND',
-            message: `No playground route ${route}: expected GET api/originals, POST api/upload?name=…, GET api/original?key=…, GET api/url?key=…`,
+            message: `No playground route ${route}: expected GET api/originals, POST api/upload?name=…, GET api/original?key=…, GET api/url?key=…, POST api/prewarm?base=…`,
           });
       }
     } catch (err) {

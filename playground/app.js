@@ -209,6 +209,72 @@ $('copy').addEventListener('click', async () => {
   say('URL copied.');
 });
 
+// Data Units: pre-warm through the local stack, then show per-image savings and the rewritten units.
+const unitsStatus = $('units-status');
+function sayUnits(message, isError = false) {
+  unitsStatus.textContent = message;
+  unitsStatus.classList.toggle('error', isError);
+}
+
+function cell(text) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  return td;
+}
+
+async function prewarmUnits() {
+  sayUnits('Pre-warming every variant…');
+  const query = new URLSearchParams({ base: location.origin, rewrite: $('rewrite').value });
+  const res = await fetch(`/__litepix/api/prewarm?${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: $('units-input').value,
+  });
+  if (!res.ok) {
+    sayUnits(await errorText(res), true);
+    return;
+  }
+  const { totals, results } = await res.json();
+  const rows = [];
+  for (const { report } of results) {
+    if (report.images.length === 0) {
+      const tr = document.createElement('tr');
+      const why = cell(`failed: ${report.message}`);
+      why.colSpan = 4;
+      tr.append(cell(report.id ?? `#${report.seq}`), cell('—'), why);
+      rows.push(tr);
+    }
+    for (const image of report.images) {
+      const tr = document.createElement('tr');
+      tr.append(
+        cell(report.id ?? `#${report.seq}`),
+        cell(image.ref),
+        cell(image.status === 'failed' ? `failed: ${image.message}` : image.status),
+        cell(image.bytesBefore === undefined ? '—' : formatBytes(image.bytesBefore)),
+        cell(image.bytesAfter === undefined ? '—' : formatBytes(image.bytesAfter)),
+        cell(image.savings === undefined ? '—' : `${(image.savings * 100).toFixed(1)}%`),
+      );
+      rows.push(tr);
+    }
+  }
+  $('units-rows').replaceChildren(...rows);
+  $('units-output').value = results.map((r) => JSON.stringify(r.unit ?? null)).join('\n');
+  $('units-result').hidden = false;
+  const v = totals.variants;
+  sayUnits(
+    `${totals.units.done} of ${totals.units.total} units done, ${totals.units.failed} failed; ` +
+      `${v.produced} variants made, ${v.existing} already there; ` +
+      `${formatBytes(totals.bytesBefore)} of originals → ${formatBytes(totals.bytesAfter)} ` +
+      `(${(totals.savings * 100).toFixed(1)}% saved).`,
+    totals.units.failed > 0,
+  );
+}
+
+$('units-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  prewarmUnits().catch((err) => sayUnits(`Something went wrong: ${err.message}`, true));
+});
+
 guard(async () => {
   await loadOriginals();
   await update();

@@ -149,6 +149,61 @@ describe('the playground in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('pre-warms pasted Data Units and shows them rewritten, with the savings per image', async () => {
+    const { page, errors } = await openPage(1280, 900);
+    await variantWidth(page, 768);
+    // The text area comes filled with two units over the three samples.
+    await page.locator('#units-form button[type="submit"]').click();
+    await expect
+      .poll(() => page.locator('#units-status').textContent(), { timeout: 60_000 })
+      .toMatch(/^2 of 2 units done, 0 failed; \d+ variants made, \d+ already there; /);
+    const rows = await page
+      .locator('#units-rows tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+      );
+    expect(rows.map((r) => r.slice(0, 3))).toEqual([
+      ['du-1', 'samples/kodim23.png', expect.stringMatching(/^(ok|skipped-existing)$/)],
+      ['du-2', 'samples/kodim03.png', expect.stringMatching(/^(ok|skipped-existing)$/)],
+      ['du-2', 'samples/kodim15.png', expect.stringMatching(/^(ok|skipped-existing)$/)],
+    ]);
+    for (const row of rows) expect(Number(row[5]?.replace('%', ''))).toBeGreaterThan(80);
+
+    const rewritten = (await page.locator('#units-output').inputValue())
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rewritten[0]).toEqual({
+      id: 'du-1',
+      text: 'Which parrot is on the left?',
+      images: [{ url: `${stack.url}/samples/kodim23.png?preset=mobile` }],
+    });
+    // The rewritten URL is ready before anyone asks: served from the variants bucket, no transform.
+    const res = await fetch(rewritten[0].images[0].url, { headers: { accept: 'image/avif,image/webp,*/*' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/avif');
+    expect(res.headers.get('x-litepix-from') ?? 'cache').not.toBe('origin');
+
+    // A unit without images is reported, and the others still go through.
+    await page
+      .locator('#units-input')
+      .fill('{"id": "empty", "text": "no pictures"}\n{"id": "ok", "cover": "samples/kodim15.png"}');
+    await page.locator('#rewrite').selectOption('map');
+    await page.locator('#units-form button[type="submit"]').click();
+    await expect
+      .poll(() => page.locator('#units-status').textContent(), { timeout: 60_000 })
+      .toMatch(/^1 of 2 units done, 1 failed; /);
+    expect(await page.locator('#units-status').getAttribute('class')).toBe('error');
+    const second = (await page.locator('#units-output').inputValue()).split('\n').map((l) => JSON.parse(l));
+    expect(second[1].cover).toEqual({
+      thumb: `${stack.url}/samples/kodim15.png?preset=thumb`,
+      mobile: `${stack.url}/samples/kodim15.png?preset=mobile`,
+      full: `${stack.url}/samples/kodim15.png?preset=full`,
+    });
+    await page.locator('#units').screenshot({ path: join(ARTIFACTS, 'playground-data-units.png') });
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
   it('fits a phone-width screen, with a label on every control', async () => {
     const { page, errors } = await openPage(375, 740);
     await variantWidth(page, 768);

@@ -10,10 +10,11 @@ import { createPlaygroundRoutes, uploadKey } from '../../cli/playground.ts';
 import { DEFAULT_GRAMMAR_CONFIG, type Signing } from '../../edge-fn/grammar/index.ts';
 import { hmacSha256Base64Url } from '../../edge-fn/sign-url.ts';
 import { createOriginServer } from '../../origin-fn/http-adapter.ts';
-import { DEFAULT_LIMITS } from '../../origin-fn/transform/index.ts';
+import { createLog } from '../../origin-fn/log.ts';
+import { createTransformer, DEFAULT_LIMITS } from '../../origin-fn/transform/index.ts';
 import { errorOf, keyOf, req } from '../edge/helpers.ts';
 import { fixture } from '../helpers/images.ts';
-import { ORIGINALS, type OriginStack, startOriginStack } from '../helpers/origin-stack.ts';
+import { ORIGINALS, type OriginStack, startOriginStack, VARIANTS } from '../helpers/origin-stack.ts';
 
 const SECRET = 'playground-test-secret-0123456789';
 const MAX_BYTES = 120_000;
@@ -28,9 +29,13 @@ beforeAll(async () => {
     stack.origin,
     createPlaygroundRoutes({
       client: stack.s3.client,
+      s3Endpoint: stack.s3.endpoint,
       originalsBucket: ORIGINALS,
+      variantsBucket: VARIANTS,
       limits: { ...DEFAULT_LIMITS, maxSourceBytes: MAX_BYTES },
       edge: { grammar: DEFAULT_GRAMMAR_CONFIG, secrets: [SECRET] },
+      transformer: createTransformer(DEFAULT_LIMITS),
+      log: createLog({ level: 'silent' }),
     }),
   );
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -218,6 +223,36 @@ describe('the playground routes', () => {
     });
     const badBase = await fetch(`${base}/__litepix/api/url?key=samples/kodim03.jpg&base=javascript:alert(1)`);
     expect(badBase.status).toBe(400);
+  });
+
+  it('pre-warms posted Data Units with signed URLs, and refuses too many or a bad rewrite mode', async () => {
+    const prewarm = (body: string, query = '') =>
+      fetch(`${base}/__litepix/api/prewarm?base=https://cdn.example${query}`, { method: 'POST', body });
+    const res = await prewarm('{"id":"a","img":"samples/kodim03.jpg"}\nnot json\n');
+    expect(res.status).toBe(200);
+    const { totals, results } = (await res.json()) as {
+      totals: { units: { done: number; failed: number } };
+      results: Array<{ report: { status: string; code?: string }; unit?: { img: string } }>;
+    };
+    expect(totals.units).toMatchObject({ done: 1, failed: 1 });
+    expect(results[1]?.report).toMatchObject({ status: 'failed', code: expect.stringMatching(/JSON/) });
+    const url = results[0]?.unit?.img ?? '';
+    expect(url).toMatch(/^https:\/\/cdn\.example\/samples\/kodim03\.jpg\?preset=mobile&s=[\w-]{43}$/);
+    const signing: Signing = { secrets: [SECRET], hmac: hmacSha256Base64Url };
+    expect(keyOf(req(url.slice('https://cdn.example'.length), {}, DEFAULT_GRAMMAR_CONFIG, signing))).toBe(
+      'v1/samples/kodim03.jpg/w828.qauto.jpeg',
+    );
+    expect(await stack.variantKeys()).toContain('v1/samples/kodim03.jpg/w828.qauto.webp');
+
+    const many = await prewarm(Array.from({ length: 51 }, (_, i) => `{"id":${i}}`).join('\n'));
+    expect(many.status).toBe(400);
+    expect(((await many.json()) as { message: string }).message).toContain('expected 1 to 50');
+    const mode = await prewarm('{"id":1}', '&rewrite=sideways');
+    expect(mode.status).toBe(400);
+    expect(await mode.json()).toEqual({
+      error: 'IMG_BAD_PARAM',
+      message: 'Invalid rewrite "sideways": expected preset or map',
+    });
   });
 
   it('lists its routes when asked for an unknown one', async () => {
