@@ -19,11 +19,13 @@ import { createS3Client } from '../origin-fn/s3-client.ts';
 import { createS3Store } from '../origin-fn/s3-store.ts';
 import { createTransformer, DEFAULT_LIMITS } from '../origin-fn/transform/index.ts';
 import { buildViewerBundle, readEdgeConfig } from '../scripts/build.ts';
+import { S3_CREDENTIALS } from './local-s3.ts';
 import { createPlaygroundRoutes } from './playground.ts';
+
+export { S3_CREDENTIALS };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
-export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export interface DevOptions {
   port: number;

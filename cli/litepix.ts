@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readEdgeConfig } from '../scripts/build.ts';
-import { type DevOptions, startDevStack } from './dev-stack.ts';
+import type { DevOptions } from './dev-stack.ts';
 import { prewarmCommand } from './prewarm.ts';
 import { upload } from './upload.ts';
 import { cdnUrl } from './url.ts';
@@ -69,6 +69,8 @@ async function dev(args: string[]): Promise<void> {
     seed: !values['no-seed'],
     logLevel: process.env.LITEPIX_LOG_LEVEL ?? 'warn',
   };
+  // Loaded here only: miniflare and s3rver are not needed by the other commands.
+  const { startDevStack } = await import('./dev-stack.ts');
   const stack = await startDevStack(options);
   const example = stack.seeded[0] ? `${stack.url}/${stack.seeded[0]}?w=828` : stack.url;
   console.log(`litepix dev: local CDN on ${stack.url}  (playground: ${stack.url}/, try ${example})`);

@@ -22,7 +22,7 @@ import { createPrewarmer, type InputItem } from '../prewarm/prewarmer.ts';
 import { compileSelector } from '../prewarm/selectors.ts';
 import type { Totals } from '../prewarm/types.ts';
 import { readEdgeConfig } from '../scripts/build.ts';
-import { S3_CREDENTIALS } from './dev-stack.ts';
+import { S3_CREDENTIALS } from './local-s3.ts';
 import { openJournal, outLine } from './prewarm-journal.ts';
 import { UsageError } from './usage-error.ts';
 

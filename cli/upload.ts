@@ -9,7 +9,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { checkSourceKey } from '../edge-fn/grammar/source-key.ts';
 import { createS3Client } from '../origin-fn/s3-client.ts';
-import { S3_CREDENTIALS } from './dev-stack.ts';
+import { S3_CREDENTIALS } from './local-s3.ts';
 
 export interface UploadOptions {
   files: string[];
