@@ -63,8 +63,8 @@ export interface SearchResult {
  */
 const SLOPE = 0.002;
 const OVERSHOOT = 1.5;
-/** A passing candidate this close to the target is taken at once (about one quality step). */
-const CLOSE_ENOUGH = 0.0025;
+/** A passing candidate this close to the target is taken at once (one or two quality steps). */
+const CLOSE_ENOUGH = 0.004;
 const MIN_JUMP = 2;
 const MAX_JUMP = 20;
 
