@@ -1,9 +1,12 @@
 /**
- * Origin benchmark: cold variant production (original bytes → w828 WebP / JPEG), three
+ * Origin benchmark: cold variant production (original bytes → w828 WebP / JPEG), four
  * contestants interleaved round-robin per image so machine noise hits all of them alike:
  *
  *  - litepix: the real origin handler (`createOriginHandler`) with an in-memory store that never
- *    has the variant, so every call parses the key, probes, decodes, encodes, hashes and stores;
+ *    has the variant, so every call parses the key, probes, decodes, searches the quality
+ *    (`q=auto`), hashes and stores;
+ *  - fixed: the same handler with one fixed-quality encode (`q=<the q=auto fallback>`): the
+ *    ratio litepix/fixed is what the perceptual search costs (target ≤ 2.5);
  *  - bare: the straightforward one-pipeline sharp call with litepix's settings (the floor);
  *  - ipx: unjs/ipx v3 (Nuxt's image server) with an in-memory storage and its default quality.
  *
@@ -34,11 +37,15 @@ import { probeSource } from '../origin-fn/transform/probe-source.ts';
 const WIDTH = 828;
 const FORMATS = ['webp', 'jpeg'] as const;
 type BenchFormat = (typeof FORMATS)[number];
-const CONTESTANTS = ['litepix', 'bare', 'ipx'] as const;
+const CONTESTANTS = ['litepix', 'fixed', 'bare', 'ipx'] as const;
 type Contestant = (typeof CONTESTANTS)[number];
 const STAGES = ['probe', 'decode', 'encode', 'md5'] as const;
 type Stage = (typeof STAGES)[number];
 const OVERHEAD_TARGET = 1.1;
+const SEARCH_COST_TARGET = 2.5;
+
+/** The fixed qualities compared with: the q=auto fallbacks (visually lossless on 9 photos in 10). */
+const FIXED = DEFAULT_LIMITS.quality.auto.fallback;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -60,6 +67,7 @@ interface SourceImage {
 
 interface PerContestant<T> {
   litepix: T;
+  fixed: T;
   bare: T;
   ipx: T;
 }
@@ -70,7 +78,14 @@ export interface OriginFormatResult {
   imagesPerSecond: PerContestant<number>;
   /** Images per second of every round, in order. */
   imagesPerSecondByRound: PerContestant<number[]>;
-  /** Time per image litepix / bare, from the medians (target ≤ 1.10). */
+  /** Time per image litepix (q=auto) / fixed (one encode), from the medians (target ≤ 2.5). */
+  searchCostRatio: number;
+  /** Median over rounds of the same ratio within each round. */
+  searchCostRatioPaired: number;
+  searchCostWithinTarget: boolean;
+  /** Median of per-image output bytes litepix (q=auto) / fixed. */
+  bytesRatioVsFixed: number;
+  /** Time per image fixed / bare, from the medians: the handler's overhead (target ≤ 1.10). */
   overheadRatio: number;
   /** Median over rounds of the same ratio computed within each round (paired, less noisy). */
   overheadRatioPaired: number;
@@ -188,10 +203,8 @@ function barePipeline(input: Buffer, format: BenchFormat): Promise<Buffer> {
     .resize({ width: WIDTH, withoutEnlargement: true })
     .toColourspace('srgb');
   return format === 'webp'
-    ? image.webp({ quality: DEFAULT_LIMITS.qualities.auto.webp, smartSubsample: true, effort: 4 }).toBuffer()
-    : image
-        .jpeg({ quality: DEFAULT_LIMITS.qualities.auto.jpeg, mozjpeg: true, progressive: true })
-        .toBuffer();
+    ? image.webp({ quality: FIXED.webp, smartSubsample: true, effort: 4 }).toBuffer()
+    : image.jpeg({ quality: FIXED.jpeg, mozjpeg: true, progressive: true }).toBuffer();
 }
 
 async function sizeOf(bytes: Buffer): Promise<string> {
@@ -236,35 +249,39 @@ export async function runOriginBench(
   });
   const ipx = createIPX({ storage: ipxMemoryStorage(originals) });
 
-  const specOf = (img: SourceImage, format: BenchFormat): VariantSpec => ({
+  const specOf = (img: SourceImage, format: BenchFormat, fixed = false): VariantSpec => ({
     source: img.key,
     width: WIDTH,
     fit: 'inside',
-    quality: 'auto',
+    quality: fixed ? FIXED[format] : 'auto',
     format,
   });
   const paths = new Map<string, string>();
   for (const img of images) {
     for (const format of FORMATS) {
-      paths.set(
-        `${img.key}|${format}`,
-        `/${encodeKeyPath(buildVariantKey(specOf(img, format), DEFAULT_GRAMMAR_CONFIG))}`,
-      );
-    }
-  }
-
-  const runners: Record<Contestant, (img: SourceImage, format: BenchFormat) => Promise<Buffer>> = {
-    async litepix(img, format) {
-      store.clear();
-      const path = paths.get(`${img.key}|${format}`) ?? '';
-      const res = await handler.handle(path, 'bench');
-      if (res.status !== 200) {
-        throw new Error(
-          `litepix ${path}: ${res.status} ${res.headers['x-litepix-error']} ${res.body.toString()}`,
+      for (const fixed of [false, true]) {
+        paths.set(
+          `${img.key}|${format}|${fixed}`,
+          `/${encodeKeyPath(buildVariantKey(specOf(img, format, fixed), DEFAULT_GRAMMAR_CONFIG))}`,
         );
       }
-      return res.body;
-    },
+    }
+  }
+  const viaHandler = async (img: SourceImage, format: BenchFormat, fixed: boolean) => {
+    store.clear();
+    const path = paths.get(`${img.key}|${format}|${fixed}`) ?? '';
+    const res = await handler.handle(path, 'bench');
+    if (res.status !== 200) {
+      throw new Error(
+        `litepix ${path}: ${res.status} ${res.headers['x-litepix-error']} ${res.body.toString()}`,
+      );
+    }
+    return res.body;
+  };
+
+  const runners: Record<Contestant, (img: SourceImage, format: BenchFormat) => Promise<Buffer>> = {
+    litepix: (img, format) => viaHandler(img, format, false),
+    fixed: (img, format) => viaHandler(img, format, true),
     bare: (img, format) => barePipeline(img.bytes, format),
     async ipx(img, format) {
       const { data } = await ipx(img.key, { w: String(WIDTH), f: format }).process();
@@ -292,7 +309,7 @@ export async function runOriginBench(
     const t2 = performance.now();
     const encoded = await encode(decoded.pixels, {
       format,
-      quality: limits.qualities.auto[format],
+      quality: FIXED[format],
       dropAlpha: decoded.pixels.channels === 2 || decoded.pixels.channels === 4,
       greyscale: source.greyscale,
     });
@@ -315,7 +332,7 @@ export async function runOriginBench(
 
   // times[format][contestant][round][image] in ms; stageTimes[format][stage][round][image].
   const times = Object.fromEntries(
-    FORMATS.map((f) => [f, { litepix: [], bare: [], ipx: [] } as PerContestant<number[][]>]),
+    FORMATS.map((f) => [f, { litepix: [], fixed: [], bare: [], ipx: [] } as PerContestant<number[][]>]),
   ) as Record<BenchFormat, PerContestant<number[][]>>;
   const stageTimes = Object.fromEntries(
     FORMATS.map((f) => [f, Object.fromEntries(STAGES.map((s) => [s, [] as number[][]]))]),
@@ -358,9 +375,20 @@ export async function runOriginBench(
   const formats = {} as Record<BenchFormat, OriginFormatResult>;
   for (const f of FORMATS) {
     const perRoundIps = (c: Contestant) => times[f][c].map((ms) => (images.length * 1000) / sum(ms));
-    const ipsBy = { litepix: perRoundIps('litepix'), bare: perRoundIps('bare'), ipx: perRoundIps('ipx') };
-    const ips = { litepix: median(ipsBy.litepix), bare: median(ipsBy.bare), ipx: median(ipsBy.ipx) };
-    const paired = ipsBy.litepix.map((lp, r) => (ipsBy.bare[r] ?? Number.NaN) / lp);
+    const ipsBy = {
+      litepix: perRoundIps('litepix'),
+      fixed: perRoundIps('fixed'),
+      bare: perRoundIps('bare'),
+      ipx: perRoundIps('ipx'),
+    };
+    const ips = {
+      litepix: median(ipsBy.litepix),
+      fixed: median(ipsBy.fixed),
+      bare: median(ipsBy.bare),
+      ipx: median(ipsBy.ipx),
+    };
+    const paired = ipsBy.fixed.map((fx, r) => (ipsBy.bare[r] ?? Number.NaN) / fx);
+    const pairedSearch = ipsBy.litepix.map((lp, r) => (ipsBy.fixed[r] ?? Number.NaN) / lp);
     const bytes = (c: Contestant, img: SourceImage) => outputs.get(outKey(c, img, f))?.length ?? Number.NaN;
     const perImage: OriginFormatResult['perImage'] = [];
     for (let i = 0; i < images.length; i++) {
@@ -370,13 +398,19 @@ export async function runOriginBench(
       perImage.push({
         name: img.name,
         bytesIn: img.bytes.length,
-        bytesOut: { litepix: bytes('litepix', img), bare: bytes('bare', img), ipx: bytes('ipx', img) },
+        bytesOut: {
+          litepix: bytes('litepix', img),
+          fixed: bytes('fixed', img),
+          bare: bytes('bare', img),
+          ipx: bytes('ipx', img),
+        },
         outputSize: {
           litepix: await sizeOf(out('litepix')),
+          fixed: await sizeOf(out('fixed')),
           bare: await sizeOf(out('bare')),
           ipx: await sizeOf(out('ipx')),
         },
-        ms: { litepix: msOf('litepix'), bare: msOf('bare'), ipx: msOf('ipx') },
+        ms: { litepix: msOf('litepix'), fixed: msOf('fixed'), bare: msOf('bare'), ipx: msOf('ipx') },
       });
     }
     const totalIn = sum(perImage.map((p) => p.bytesIn));
@@ -386,33 +420,41 @@ export async function runOriginBench(
       Stage,
       number
     >;
-    const q = DEFAULT_LIMITS.qualities.auto;
+    const q = FIXED;
     formats[f] = {
       settings:
         f === 'webp'
           ? {
-              litepix: `q=auto (webp ${q.webp}), smartSubsample, effort 4`,
+              litepix: 'q=auto (perceptual search), smartSubsample, effort 4',
+              fixed: `q=${q.webp}, smartSubsample, effort 4`,
               bare: `quality ${q.webp}, smartSubsample, effort 4`,
               ipx: 'sharp defaults (quality 80, effort 4)',
             }
           : {
-              litepix: `q=auto (jpeg ${q.jpeg}), mozjpeg, progressive`,
+              litepix: 'q=auto (perceptual search), mozjpeg, progressive',
+              fixed: `q=${q.jpeg}, mozjpeg, progressive`,
               bare: `quality ${q.jpeg}, mozjpeg, progressive`,
               ipx: 'sharp defaults (quality 80, libjpeg-turbo tables) + progressive',
             },
       imagesPerSecond: {
         litepix: round(ips.litepix, 2),
+        fixed: round(ips.fixed, 2),
         bare: round(ips.bare, 2),
         ipx: round(ips.ipx, 2),
       },
       imagesPerSecondByRound: {
         litepix: ipsBy.litepix.map((v) => round(v, 2)),
+        fixed: ipsBy.fixed.map((v) => round(v, 2)),
         bare: ipsBy.bare.map((v) => round(v, 2)),
         ipx: ipsBy.ipx.map((v) => round(v, 2)),
       },
-      overheadRatio: round(ips.bare / ips.litepix, 3),
+      searchCostRatio: round(ips.fixed / ips.litepix, 3),
+      searchCostRatioPaired: round(median(pairedSearch), 3),
+      searchCostWithinTarget: ips.fixed / ips.litepix <= SEARCH_COST_TARGET,
+      bytesRatioVsFixed: round(median(perImage.map((p) => p.bytesOut.litepix / p.bytesOut.fixed)), 3),
+      overheadRatio: round(ips.bare / ips.fixed, 3),
       overheadRatioPaired: round(median(paired), 3),
-      overheadWithinTarget: ips.bare / ips.litepix <= OVERHEAD_TARGET,
+      overheadWithinTarget: ips.bare / ips.fixed <= OVERHEAD_TARGET,
       throughputRatioVsIpx: round(ips.litepix / ips.ipx, 3),
       bytesRatioVsIpx: round(median(perImage.map((p) => p.bytesOut.litepix / p.bytesOut.ipx)), 3),
       bytesRatioVsBare: round(median(perImage.map((p) => p.bytesOut.litepix / p.bytesOut.bare)), 3),
@@ -474,14 +516,15 @@ function markdownTable(result: OriginBenchResult, imageCount: number): string {
     `Origin, cold variants: ${imageCount} ${result.corpus.fallback ? 'Kodak-derived JPEGs (fallback)' : 'camera JPEGs'} → w${result.width}, ` +
       `median of ${result.rounds} interleaved rounds, sharp concurrency ${result.sharp.concurrency}`,
     '',
-    '| format | litepix img/s | bare sharp img/s | ipx img/s | overhead litepix/bare (≤ 1.10) | throughput litepix/ipx | bytes litepix/ipx | litepix out/in (median) | litepix out/in (total) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| format | litepix q=auto img/s | litepix fixed q img/s | bare sharp img/s | ipx img/s | q=auto cost auto/fixed (≤ 2.5) | bytes auto/fixed | overhead fixed/bare (≤ 1.10) | throughput litepix/ipx | bytes litepix/ipx | litepix out/in (median) | litepix out/in (total) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const f of FORMATS) {
     const r = result.formats[f];
     const io = r.litepixBytesOutVsIn;
     lines.push(
-      `| ${f} | ${r.imagesPerSecond.litepix.toFixed(2)} | ${r.imagesPerSecond.bare.toFixed(2)} | ${r.imagesPerSecond.ipx.toFixed(2)} | ` +
+      `| ${f} | ${r.imagesPerSecond.litepix.toFixed(2)} | ${r.imagesPerSecond.fixed.toFixed(2)} | ${r.imagesPerSecond.bare.toFixed(2)} | ${r.imagesPerSecond.ipx.toFixed(2)} | ` +
+        `${r.searchCostRatio.toFixed(2)}${r.searchCostWithinTarget ? '' : ' ⚠'} (paired ${r.searchCostRatioPaired.toFixed(2)}) | ${r.bytesRatioVsFixed.toFixed(3)} | ` +
         `${r.overheadRatio.toFixed(3)}${r.overheadWithinTarget ? '' : ' ⚠'} (paired ${r.overheadRatioPaired.toFixed(3)}) | ` +
         `${r.throughputRatioVsIpx.toFixed(2)} | ${r.bytesRatioVsIpx.toFixed(3)} | ${(io.medianRatio * 100).toFixed(2)} % | ` +
         `${(io.totalRatio * 100).toFixed(2)} % (${kb(io.totalOut)} of ${kb(io.totalIn)}) |`,
@@ -498,7 +541,7 @@ function markdownTable(result: OriginBenchResult, imageCount: number): string {
   }
   lines.push(
     '',
-    `Settings: litepix/bare ${result.sharp.litepixAndBare}; webp q76 smartSubsample effort 4, jpeg q78 mozjpeg progressive. ` +
+    `Settings: litepix/bare ${result.sharp.litepixAndBare}; fixed and bare: webp q${FIXED.webp} smartSubsample effort 4, jpeg q${FIXED.jpeg} mozjpeg progressive. ` +
       `ipx 3.1.1 (${result.sharp.ipx}) with its defaults (quality 80).`,
   );
   return lines.join('\n');

@@ -40,11 +40,22 @@ function cloudFrontEvent(url, request) {
   return { version: '1.0', request: { method: request.method, uri: url.pathname, querystring, headers } };
 }
 
+// A variant served by the bucket carries the origin's debug headers as S3 user metadata
+// (x-amz-meta-*); shown under the origin's names, as a viewer-response function would.
+const STORED_METADATA = [
+  ['x-amz-meta-quality', 'x-litepix-quality'],
+  ['x-amz-meta-original-bytes', 'x-litepix-original-bytes'],
+];
+
 function copyHeaders(from, extra) {
   const headers = new Headers();
   for (const name of PASS_HEADERS) {
     const value = from.get(name);
     if (value !== null) headers.set(name, value);
+  }
+  for (const [stored, shown] of STORED_METADATA) {
+    const value = from.get(stored);
+    if (value !== null && !headers.has(shown)) headers.set(shown, value);
   }
   for (const name in extra) headers.set(name, extra[name]);
   return headers;

@@ -8,7 +8,14 @@ import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
 import { resolveGrammarConfig } from '../edge-fn/grammar/resolve-config.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './origin-handler.ts';
 import { isBucketName } from './s3-store.ts';
-import { DEFAULT_LIMITS, type TransformLimits, validateLimits } from './transform/limits.ts';
+import {
+  DEFAULT_LIMITS,
+  MAX_ENCODES,
+  type QualitySettings,
+  TARGET_RANGE,
+  type TransformLimits,
+  validateLimits,
+} from './transform/limits.ts';
 
 export interface OriginConfig {
   originalsBucket: string;
@@ -39,6 +46,33 @@ export function integer(env: Env, name: string, fallback: number, min: number, m
     );
   }
   return n;
+}
+
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = /^[0-9]+(\.[0-9]+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= min && n <= max)) {
+    throw new ConfigError(`Invalid ${name} ${JSON.stringify(raw)}: expected a number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function qualityFrom(env: Env): QualitySettings {
+  const defaults = DEFAULT_LIMITS.quality;
+  const { min, max } = TARGET_RANGE;
+  return {
+    auto: {
+      ...defaults.auto,
+      target: decimal(env, 'LITEPIX_QUALITY_TARGET', defaults.auto.target, min, max),
+    },
+    lite: {
+      ...defaults.lite,
+      target: decimal(env, 'LITEPIX_QUALITY_LITE_TARGET', defaults.lite.target, min, max),
+    },
+    maxEncodes: integer(env, 'LITEPIX_QUALITY_MAX_ENCODES', defaults.maxEncodes, 1, MAX_ENCODES),
+    budgetMs: integer(env, 'LITEPIX_QUALITY_BUDGET_MS', defaults.budgetMs, 0, 60_000),
+  };
 }
 
 export function boolean(env: Env, name: string, fallback: boolean): boolean {
@@ -92,6 +126,7 @@ export function readOriginConfig(env: Env = process.env): OriginConfig {
     maxFrames: integer(env, 'LITEPIX_MAX_FRAMES', DEFAULT_LIMITS.maxFrames, 1, 100_000),
     allowSvg: boolean(env, 'LITEPIX_ALLOW_SVG', DEFAULT_LIMITS.allowSvg),
     avifMaxPixels: integer(env, 'LITEPIX_AVIF_MAX_PIXELS', DEFAULT_LIMITS.avifMaxPixels, 0, 268_402_689),
+    quality: qualityFrom(env),
   });
   const originalsBucket = env.LITEPIX_ORIGINALS_BUCKET || 'litepix-originals';
   const variantsBucket = env.LITEPIX_VARIANTS_BUCKET || 'litepix-variants';

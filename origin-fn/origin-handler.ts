@@ -14,6 +14,7 @@ import { ImageError, toImageError } from './errors.ts';
 import type { ImageStore, StoredObject } from './image-store.ts';
 import type { Log } from './log.ts';
 import type { TransformLimits } from './transform/limits.ts';
+import { formatQualityHeader } from './transform/quality.ts';
 import type { Transformer } from './transform/types.ts';
 
 export const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
@@ -132,9 +133,11 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
     signal.throwIfAborted();
     const transformMs = result.timings.decodeMs + result.timings.encodeMs;
     const etag = etagOf(result.bytes);
+    const quality = formatQualityHeader(result.qualityReport);
     const metadata: Record<string, string> = {
       'original-bytes': String(result.originalBytes),
-      quality: String(result.quality),
+      // The same text as the x-litepix-quality header, so stored (S3-served) hits carry it too.
+      quality,
       'transform-ms': String(Math.round(transformMs)),
       'served-original': String(result.servedOriginal),
       width: String(result.width),
@@ -166,6 +169,9 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
         bytesIn: result.originalBytes,
         bytesOut: result.bytes.length,
         quality: result.quality,
+        qualityScore: result.qualityReport.score,
+        qualityMode: result.qualityReport.mode,
+        encodes: result.qualityReport.encodes,
         servedOriginal: result.servedOriginal,
         ms: {
           fetch: Math.round(fetchMs),
@@ -184,7 +190,7 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
         etag,
         'content-length': String(result.bytes.length),
         'x-litepix-original-bytes': String(result.originalBytes),
-        'x-litepix-quality': String(result.quality),
+        'x-litepix-quality': quality,
       },
       body: result.bytes,
     };

@@ -30,6 +30,11 @@ export interface EncodeRequest {
   greyscale: boolean;
   /** Set to keep all frames (WebP only); otherwise the pixels are one still image. */
   animation?: Animation | undefined;
+  /**
+   * PNG only: one kind of encode (the quality search tries palettes and truecolour itself).
+   * Unset: the smaller of a palette at `quality` and lossless truecolour (`quality` 100: lossless).
+   */
+  png?: 'palette' | 'truecolour' | undefined;
 }
 
 export interface Encoded {
@@ -66,16 +71,19 @@ function fromRaw(pixels: RawPixels, request: EncodeRequest): Sharp {
 async function encodePng(pixels: RawPixels, request: EncodeRequest): Promise<Encoded> {
   // Lossless truecolour, with adaptive row filters (much smaller than no filter for photos
   // and for flat graphics alike).
-  const truecolour = fromRaw(pixels, request)
-    .png({ compressionLevel: 9, adaptiveFiltering: true })
-    .toBuffer();
-  if (request.quality >= 100) return { bytes: await truecolour, quality: 100 };
+  const truecolour = () =>
+    fromRaw(pixels, request).png({ compressionLevel: 9, adaptiveFiltering: true }).toBuffer();
   // A palette (libimagequant, dithered) is lossless for images of ≤ 256 colours and a small,
-  // near-lossless approximation for others; keep whichever of the two attempts is smaller.
-  const palette = fromRaw(pixels, request)
-    .png({ palette: true, quality: request.quality, effort: PNG_PALETTE_EFFORT, compressionLevel: 9 })
-    .toBuffer();
-  const [lossless, quantised] = await Promise.all([truecolour, palette]);
+  // near-lossless approximation for others.
+  const palette = () =>
+    fromRaw(pixels, request)
+      .png({ palette: true, quality: request.quality, effort: PNG_PALETTE_EFFORT, compressionLevel: 9 })
+      .toBuffer();
+  if (request.png === 'truecolour' || request.quality >= 100)
+    return { bytes: await truecolour(), quality: 100 };
+  if (request.png === 'palette') return { bytes: await palette(), quality: request.quality };
+  // Keep whichever of the two attempts is smaller.
+  const [lossless, quantised] = await Promise.all([truecolour(), palette()]);
   return quantised.length < lossless.length
     ? { bytes: quantised, quality: request.quality }
     : { bytes: lossless, quality: 100 };

@@ -3,7 +3,7 @@
  * code parses env/flags into a `TransformLimits`; `createTransformer` validates it once.
  */
 
-/** Qualities (1–100) used for one profile of `q=auto` / `q=lite`. */
+/** Fixed qualities (1–100), one per output format. */
 export interface FormatQualities {
   jpeg: number;
   webp: number;
@@ -34,17 +34,33 @@ export interface TransformLimits {
    * wait for the first request. Every browser that accepts AVIF also accepts WebP.
    */
   avifMaxPixels: number;
-  /** Qualities for `q=auto` (the default, visually lossless target) and `q=lite` (Save-Data). */
-  qualities: { auto: FormatQualities; lite: FormatQualities };
+  /** The perceptual quality search behind `q=auto` and `q=lite`. */
+  quality: QualitySettings;
+}
+
+/** One profile of the search: `auto` (visually lossless, the default) or `lite` (Save-Data). */
+export interface QualityProfile {
+  /** Similarity (0.5–1, see similarity.ts) the chosen candidate must reach. */
+  target: number;
+  /** The safe defaults, encoded when the search falls back, and for animations (not searched). */
+  fallback: FormatQualities;
+}
+
+export interface QualitySettings {
+  auto: QualityProfile;
+  lite: QualityProfile;
+  /** Encoder runs per variant, the final full-size one included (1 = the fixed fallback only). */
+  maxEncodes: number;
+  /** Time (ms) after which the search starts no new encode; 0 = always the fallback. */
+  budgetMs: number;
 }
 
 /**
- * Defaults. The qualities were tuned on six Kodak photos (768×512): at these values the
- * average luma SSIM against the lossless original is about 0.95 for every format (JPEG 78:
- * 64 KB, WebP 76: 62 KB, AVIF 55: 40 KB per image, from a 500–700 KB PNG). `lite` costs about a
- * quarter to a third of the bytes less (JPEG 65: 47 KB, WebP 58: 49 KB, AVIF 45: 28 KB) at an
- * SSIM of about 0.92–0.95: slightly softer, still clean. A later issue replaces fixed values
- * with a perceptual search.
+ * Defaults, calibrated on the corpus against butteraugli and SSIMULACRA (docs/quality.md,
+ * `npm run eval:quality`): the `auto` target keeps butteraugli's 3-norm around 1.0 (visually
+ * lossless; mozjpeg needs q≈80–85 for that on Kodak), `lite` lets it reach about 1.5–2
+ * (slightly softer, still clean). The fallbacks are the fixed qualities at which Kodak's
+ * butteraugli p90 is about 1.1 (auto) and 1.5 (lite).
  */
 export const DEFAULT_LIMITS: TransformLimits = Object.freeze({
   maxSourceBytes: 40 * 1024 * 1024,
@@ -53,9 +69,17 @@ export const DEFAULT_LIMITS: TransformLimits = Object.freeze({
   maxFrames: 200,
   allowSvg: false,
   avifMaxPixels: 6_000_000,
-  qualities: Object.freeze({
-    auto: Object.freeze({ jpeg: 78, webp: 76, avif: 55, png: 90 }),
-    lite: Object.freeze({ jpeg: 65, webp: 58, avif: 45, png: 70 }),
+  quality: Object.freeze({
+    auto: Object.freeze({
+      target: 0.95,
+      fallback: Object.freeze({ jpeg: 85, webp: 85, avif: 65, png: 90 }),
+    }),
+    lite: Object.freeze({
+      target: 0.91,
+      fallback: Object.freeze({ jpeg: 70, webp: 70, avif: 55, png: 70 }),
+    }),
+    maxEncodes: 5,
+    budgetMs: 2000,
   }),
 });
 
@@ -70,9 +94,20 @@ function integerIn(name: string, value: number, min: number, max: number): void 
   }
 }
 
-function checkQualities(profile: string, q: FormatQualities): void {
+/** Most encoder runs a variant may cost. */
+export const MAX_ENCODES = 8;
+/** Allowed similarity targets (below 0.5 nothing is recognisable; 1 is lossless). */
+export const TARGET_RANGE = { min: 0.5, max: 1 } as const;
+
+function checkProfile(profile: string, p: QualityProfile): void {
+  const { target } = p;
+  if (typeof target !== 'number' || !(target >= TARGET_RANGE.min && target <= TARGET_RANGE.max)) {
+    throw new RangeError(
+      `Invalid quality.${profile}.target ${JSON.stringify(target)}: expected a number from ${TARGET_RANGE.min} to ${TARGET_RANGE.max}`,
+    );
+  }
   for (const format of ['jpeg', 'webp', 'avif', 'png'] as const) {
-    integerIn(`qualities.${profile}.${format}`, q[format], 1, 100);
+    integerIn(`quality.${profile}.fallback.${format}`, p.fallback[format], 1, 100);
   }
 }
 
@@ -89,7 +124,9 @@ export function validateLimits(limits: TransformLimits): TransformLimits {
   if (typeof limits.allowSvg !== 'boolean') {
     throw new RangeError(`Invalid allowSvg ${JSON.stringify(limits.allowSvg)}: expected true or false`);
   }
-  checkQualities('auto', limits.qualities.auto);
-  checkQualities('lite', limits.qualities.lite);
+  checkProfile('auto', limits.quality.auto);
+  checkProfile('lite', limits.quality.lite);
+  integerIn('quality.maxEncodes', limits.quality.maxEncodes, 1, MAX_ENCODES);
+  integerIn('quality.budgetMs', limits.quality.budgetMs, 0, 60_000);
   return limits;
 }

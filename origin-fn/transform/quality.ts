@@ -1,9 +1,182 @@
-/** The numeric quality a spec's `quality` means for one output format. */
+/**
+ * Chooses the quality of one variant and encodes it. A numeric quality is used as given;
+ * `auto` (visually lossless) and `lite` (Save-Data) run the perceptual search of
+ * quality-search.ts against the resized, not-yet-encoded pixels.
+ *
+ * Per format:
+ *  - JPEG, WebP, AVIF: the lowest quality in the format's window that meets the target;
+ *  - PNG: a palette (libimagequant, dithered) when it meets the target and is smaller than
+ *    lossless truecolour, else lossless truecolour (see encodePng);
+ *  - animations (WebP): not searched, the profile's fixed fallback quality.
+ */
+import sharp from 'sharp';
 import type { OutputFormat, Quality } from '../../edge-fn/grammar/types.ts';
-import type { TransformLimits } from './limits.ts';
+import { type Encoded, type EncodeRequest, encode, type RawPixels } from './encode.ts';
+import type { QualitySettings } from './limits.ts';
+import { type QualityWindow, sampleTiles, searchQuality } from './quality-search.ts';
+import { createComparator, type PixelView } from './similarity.ts';
 
-export function resolveQuality(quality: Quality, format: OutputFormat, limits: TransformLimits): number {
-  if (quality === 'auto') return limits.qualities.auto[format];
-  if (quality === 'lite') return limits.qualities.lite[format];
-  return quality;
+/** Quality windows the search stays in (outside them: visibly broken, or bytes for nothing). */
+export const QUALITY_WINDOWS: Readonly<Record<OutputFormat, QualityWindow>> = Object.freeze({
+  jpeg: { min: 40, max: 95 },
+  webp: { min: 40, max: 95 },
+  avif: { min: 25, max: 85 },
+  /** Not searched (see encodePng); the palette quality is the profile's fallback. */
+  png: { min: 50, max: 95 },
+});
+
+/**
+ * Where the search starts: the median quality each profile chose on the corpus photos at
+ * w=828 (Kodak and camera photos, docs/quality.md). A good start saves encoder runs.
+ */
+export const TYPICAL_QUALITY: Readonly<Record<'auto' | 'lite', Record<'jpeg' | 'webp' | 'avif', number>>> =
+  Object.freeze({
+    auto: { jpeg: 85, webp: 79, avif: 65 },
+    lite: { jpeg: 69, webp: 53, avif: 51 },
+  });
+
+/** How a variant's quality was chosen (metadata, log and the x-litepix-quality header). */
+export interface QualityReport {
+  /** The encoder quality used; 100 for lossless PNG. */
+  quality: number;
+  /** Similarity (0–1) of the served encode to the resized pixels; undefined when not measured. */
+  score: number | undefined;
+  /** Encoder runs spent on this variant. */
+  encodes: number;
+  /** `search`: chosen by the search; `fallback`: the safe default (budget spent); `fixed`: numeric q or animation. */
+  mode: 'search' | 'fallback' | 'fixed';
+  /** The search ran on a tile sample (large outputs) and the score is the sample's. */
+  sampled: boolean;
+}
+
+export interface QualityEncoded {
+  encoded: Encoded;
+  report: QualityReport;
+}
+
+/** Encoding options without the quality. */
+export type EncodeBase = Omit<EncodeRequest, 'quality' | 'png'>;
+
+async function decodeRaw(bytes: Buffer): Promise<PixelView> {
+  const { data, info } = await sharp(bytes).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+export async function encodeWithQuality(
+  pixels: RawPixels,
+  base: EncodeBase,
+  quality: Quality,
+  settings: QualitySettings,
+  now: () => number = () => performance.now(),
+): Promise<QualityEncoded> {
+  if (typeof quality === 'number') {
+    const encoded = await encode(pixels, { ...base, quality });
+    return {
+      encoded,
+      report: { quality: encoded.quality, score: undefined, encodes: 1, mode: 'fixed', sampled: false },
+    };
+  }
+  const profile = settings[quality];
+  const fallback = profile.fallback[base.format];
+  if (base.animation !== undefined) {
+    const encoded = await encode(pixels, { ...base, quality: fallback });
+    return {
+      encoded,
+      report: { quality: encoded.quality, score: undefined, encodes: 1, mode: 'fixed', sampled: false },
+    };
+  }
+  if (base.format === 'png') return encodePng(pixels, base, profile.target, fallback, settings);
+  const deadline = now() + settings.budgetMs;
+
+  const sample = sampleTiles(pixels);
+  const searched = sample ?? pixels;
+  const result = await searchQuality({
+    reference: searched,
+    window: QUALITY_WINDOWS[base.format],
+    typical: TYPICAL_QUALITY[quality][base.format],
+    target: profile.target,
+    fallback,
+    maxEncodes: settings.maxEncodes,
+    finalEncode: sample !== undefined,
+    deadline,
+    now,
+    encodeAt: async (q) => (await encode(toRaw(searched), { ...base, quality: q })).bytes,
+    decodeRaw,
+  });
+  const report: QualityReport = {
+    quality: result.quality,
+    score: result.score,
+    encodes: result.encodes,
+    mode: result.fallback ? 'fallback' : 'search',
+    sampled: sample !== undefined,
+  };
+  if (result.bytes !== undefined && sample === undefined) {
+    return { encoded: { bytes: result.bytes, quality: result.quality }, report };
+  }
+  // Searched on a sample (or fell back before encoding): one full-size encode at the choice.
+  const encoded = await encode(pixels, { ...base, quality: result.quality });
+  return { encoded, report: { ...report, encodes: report.encodes + 1 } };
+}
+
+function toRaw(view: PixelView): RawPixels {
+  const channels = view.channels;
+  if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4) {
+    throw new RangeError(`Expected 1 to 4 channels but received ${channels}`);
+  }
+  const data = Buffer.isBuffer(view.data)
+    ? view.data
+    : Buffer.from(view.data.buffer, view.data.byteOffset, view.data.byteLength);
+  return { data, width: view.width, height: view.height, channels };
+}
+
+/**
+ * PNG: libimagequant's quality barely trades bytes for looks (its palettes plateau), so there
+ * is no search: one palette at the profile's quality, kept when it meets the target and is
+ * smaller than lossless truecolour; otherwise lossless truecolour (which meets any target).
+ * Two encoder runs (one when maxEncodes is 1 or the budget is 0: truecolour only).
+ */
+async function encodePng(
+  pixels: RawPixels,
+  base: EncodeBase,
+  target: number,
+  paletteQuality: number,
+  settings: QualitySettings,
+): Promise<QualityEncoded> {
+  const truecolour = encode(pixels, { ...base, quality: 100, png: 'truecolour' });
+  if (settings.maxEncodes < 2 || settings.budgetMs <= 0) {
+    return {
+      encoded: await truecolour,
+      report: { quality: 100, score: 1, encodes: 1, mode: 'fallback', sampled: false },
+    };
+  }
+  const palette = await encode(pixels, { ...base, quality: paletteQuality, png: 'palette' });
+  const lossless = await truecolour;
+  if (palette.bytes.length < lossless.bytes.length) {
+    const score = createComparator(pixels).score(await decodeRaw(palette.bytes));
+    if (score >= target) {
+      return {
+        encoded: palette,
+        report: { quality: palette.quality, score, encodes: 2, mode: 'search', sampled: false },
+      };
+    }
+  }
+  return {
+    encoded: lossless,
+    report: { quality: 100, score: 1, encodes: 2, mode: 'search', sampled: false },
+  };
+}
+
+/**
+ * The `x-litepix-quality` header (and the stored variant's `quality` metadata), e.g.
+ * `q=74; score=0.9506; encodes=2`, `q=74; score=0.9511; encodes=3; sampled`,
+ * `q=85; encodes=1; fallback`, or `q=75` for a numeric quality.
+ */
+export function formatQualityHeader(report: QualityReport): string {
+  if (report.mode === 'fixed') return `q=${report.quality}`;
+  const parts = [`q=${report.quality}`];
+  if (report.score !== undefined) parts.push(`score=${report.score.toFixed(4)}`);
+  parts.push(`encodes=${report.encodes}`);
+  if (report.sampled) parts.push('sampled');
+  if (report.mode === 'fallback') parts.push('fallback');
+  return parts.join('; ');
 }

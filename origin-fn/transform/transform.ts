@@ -6,9 +6,11 @@
  *  2. decode: EXIF orientation, resize (never enlarging), colour-manage to sRGB, raw pixels;
  *  3. choose the served format: JPEG → PNG when the image has real transparency, AVIF → WebP
  *     beyond `avifMaxPixels`; an alpha channel that is fully opaque is dropped;
- *  4. encode (metadata stripped: nothing is copied from the source);
+ *  4. encode (metadata stripped: nothing is copied from the source); `q=auto`/`q=lite` search
+ *     the lowest quality that meets a perceptual target (quality.ts);
  *  5. never heavier: serve the source's own bytes when the encode is not lighter and the
- *     source would look the same (same size, same format, upright, not CMYK).
+ *     source would look the same (same size, same format, upright, not CMYK); a JPEG with
+ *     EXIF/XMP/IPTC is served with those segments removed losslessly.
  *
  * Animations (GIF or WebP with more than one frame) keep every frame when the output is WebP.
  * For JPEG, AVIF or PNG output only the first frame is served: those outputs are stills here
@@ -18,12 +20,12 @@ import sharp from 'sharp';
 import type { OutputFormat, VariantSpec } from '../../edge-fn/grammar/types.ts';
 import { unsupported } from '../errors.ts';
 import { type Decoded, decode } from './decode.ts';
-import { encode } from './encode.ts';
 import { CONTENT_TYPES, servableAs } from './formats.ts';
 import { DEFAULT_LIMITS, type TransformLimits, validateLimits } from './limits.ts';
 import { checkAnimation, probeSource, type SourceInfo } from './probe-source.ts';
-import { resolveQuality } from './quality.ts';
+import { encodeWithQuality } from './quality.ts';
 import { planResize } from './resize-plan.ts';
+import { stripJpegMetadata } from './strip-jpeg-metadata.ts';
 import type { Transformer, TransformResult } from './types.ts';
 import { validateSpec } from './validate-spec.ts';
 
@@ -73,24 +75,28 @@ function servedFormatFor(
   return requested;
 }
 
-/** The source's own bytes look exactly like the variant would (minus encoding loss). */
-function originalLooksTheSame(
+/**
+ * The source's own bytes when they look exactly like the variant would (minus encoding loss),
+ * or undefined. Metadata is stripped from every variant: an original carrying EXIF/XMP/IPTC
+ * (GPS, serial numbers) is offered only as a JPEG with those segments removed losslessly.
+ */
+function servableOriginal(
+  input: Buffer,
   source: SourceInfo,
   format: OutputFormat,
   decoded: Decoded,
   animated: boolean,
-): boolean {
-  return (
+): Buffer | undefined {
+  const same =
     servableAs(source.format) === format &&
     decoded.width === source.width &&
     decoded.height === source.height &&
     source.orientation === 1 &&
     !source.cmyk &&
-    // Metadata is stripped from every variant; an original carrying EXIF/XMP/IPTC (GPS, serial
-    // numbers) is never passed through, even when the re-encode is not lighter.
-    !source.privateMetadata &&
-    animated === source.frames > 1
-  );
+    animated === source.frames > 1;
+  if (!same) return undefined;
+  if (!source.privateMetadata) return input;
+  return format === 'jpeg' ? stripJpegMetadata(input) : undefined;
 }
 
 async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): Promise<TransformResult> {
@@ -106,13 +112,19 @@ async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): P
 
   const format = servedFormatFor(spec.format, transparent, decoded.width * decoded.height, limits);
   const encodeStart = performance.now();
-  const encoded = await encode(decoded.pixels, {
-    format,
-    quality: resolveQuality(spec.quality, format, limits),
-    dropAlpha: !transparent && (decoded.pixels.channels === 2 || decoded.pixels.channels === 4),
-    greyscale: source.greyscale,
-    animation: animated ? { frameHeight: decoded.height, loop: source.loop, delay: source.delay } : undefined,
-  });
+  const { encoded, report } = await encodeWithQuality(
+    decoded.pixels,
+    {
+      format,
+      dropAlpha: !transparent && (decoded.pixels.channels === 2 || decoded.pixels.channels === 4),
+      greyscale: source.greyscale,
+      animation: animated
+        ? { frameHeight: decoded.height, loop: source.loop, delay: source.delay }
+        : undefined,
+    },
+    spec.quality,
+    limits.quality,
+  );
   const encodeMs = elapsedSince(encodeStart);
 
   const common = {
@@ -120,13 +132,15 @@ async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): P
     height: decoded.height,
     originalBytes: input.length,
     animated,
+    qualityReport: report,
     timings: { decodeMs, encodeMs },
   };
-  if (encoded.bytes.length >= input.length && originalLooksTheSame(source, format, decoded, animated)) {
+  const original = servableOriginal(input, source, format, decoded, animated);
+  if (original !== undefined && encoded.bytes.length >= original.length) {
     // Never heavier than the original: its bytes passed the same strict decode.
     return {
       ...common,
-      bytes: input,
+      bytes: original,
       format,
       contentType: CONTENT_TYPES[format],
       quality: encoded.quality,

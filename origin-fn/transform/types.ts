@@ -1,6 +1,7 @@
 /** The transform core's public types. */
 import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
 import type { ServedFormat } from './formats.ts';
+import type { QualityReport } from './quality.ts';
 
 export interface TransformResult {
   bytes: Buffer;
@@ -20,6 +21,8 @@ export interface TransformResult {
   quality: number;
   /** True when the source's own bytes are served because no encode was lighter. */
   servedOriginal: boolean;
+  /** How the quality was chosen: search or fixed, similarity score, encoder runs. */
+  qualityReport: QualityReport;
   /** True when the output keeps every frame of an animated source. */
   animated: boolean;
   timings: { decodeMs: number; encodeMs: number };

@@ -105,6 +105,19 @@ describe('the local stack end to end (s3rver + origin + the edge bundle in minif
     client.destroy();
   });
 
+  it("a variant served by the bucket carries the origin's quality header (from its S3 metadata)", async () => {
+    // Made by the origin directly: stored in the bucket, not in the local CDN's cache.
+    const key = '/v1/samples/kodim23.png/w320.qauto.webp';
+    const made = await fetch(`${stack.originUrl}${key}`);
+    expect(made.status).toBe(200);
+    const quality = made.headers.get('x-litepix-quality');
+    expect(quality).toMatch(/^q=\d+; score=0\.9\d{3}; encodes=\d$/);
+    const res = await get('/samples/kodim23.png?w=320', 'image/webp');
+    expect(res.headers.get('x-litepix-from')).toBe('variants');
+    expect(res.headers.get('x-litepix-quality')).toBe(quality);
+    expect(res.headers.get('x-litepix-original-bytes')).toBe(made.headers.get('x-litepix-original-bytes'));
+  });
+
   it('serves the playground at / and passes its uploads through the CDN to the originals bucket', async () => {
     const page = await get('/');
     expect(page.status).toBe(200);

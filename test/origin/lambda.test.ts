@@ -105,6 +105,12 @@ describe('origin configuration from the environment', () => {
       allowSvg: false,
     });
     expect(config.grammar.version).toBe('v1');
+    expect(config.limits.quality).toMatchObject({
+      auto: { target: 0.95 },
+      lite: { target: 0.91 },
+      maxEncodes: 5,
+      budgetMs: 2000,
+    });
   });
 
   it.each([
@@ -138,6 +144,22 @@ describe('origin configuration from the environment', () => {
       { LITEPIX_ORIGINALS_BUCKET: 'one-bucket', LITEPIX_VARIANTS_BUCKET: 'one-bucket' },
       'Invalid LITEPIX_VARIANTS_BUCKET "one-bucket": expected a bucket other than LITEPIX_ORIGINALS_BUCKET',
     ],
+    [
+      { LITEPIX_QUALITY_TARGET: '95' },
+      'Invalid LITEPIX_QUALITY_TARGET "95": expected a number from 0.5 to 1',
+    ],
+    [
+      { LITEPIX_QUALITY_LITE_TARGET: 'low' },
+      'Invalid LITEPIX_QUALITY_LITE_TARGET "low": expected a number from 0.5 to 1',
+    ],
+    [
+      { LITEPIX_QUALITY_MAX_ENCODES: '9' },
+      'Invalid LITEPIX_QUALITY_MAX_ENCODES "9": expected an integer from 1 to 8',
+    ],
+    [
+      { LITEPIX_QUALITY_BUDGET_MS: '-1' },
+      'Invalid LITEPIX_QUALITY_BUDGET_MS "-1": expected an integer from 0 to 60000',
+    ],
   ])('refuses %j', (env, message) => {
     expect(() => readOriginConfig(env)).toThrow(message);
   });
@@ -153,5 +175,20 @@ describe('origin configuration from the environment', () => {
     expect(config.limits.maxInputPixels).toBe(5_000_000);
     expect(config.limits.allowSvg).toBe(true);
     expect(config.endpoint).toBe('http://127.0.0.1:4569');
+  });
+
+  it('reads the quality search settings', () => {
+    const config = readOriginConfig({
+      LITEPIX_QUALITY_TARGET: '0.97',
+      LITEPIX_QUALITY_LITE_TARGET: '0.9',
+      LITEPIX_QUALITY_MAX_ENCODES: '3',
+      LITEPIX_QUALITY_BUDGET_MS: '0',
+    });
+    expect(config.limits.quality).toMatchObject({
+      auto: { target: 0.97, fallback: { jpeg: 85 } },
+      lite: { target: 0.9 },
+      maxEncodes: 3,
+      budgetMs: 0,
+    });
   });
 });

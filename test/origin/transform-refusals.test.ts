@@ -143,10 +143,20 @@ describe('invalid specs (400) and invalid limits (start-up error)', () => {
     expect(() => createTransformer({ ...DEFAULT_LIMITS, maxOutputDimension: 0 })).toThrow(
       'Invalid maxOutputDimension 0: expected an integer from 1 to 16383',
     );
-    const qualities = { ...DEFAULT_LIMITS.qualities, lite: { ...DEFAULT_LIMITS.qualities.lite, avif: 101 } };
-    expect(() => validateLimits({ ...DEFAULT_LIMITS, qualities })).toThrow(
-      'Invalid qualities.lite.avif 101: expected an integer from 1 to 100',
+    const lite = {
+      ...DEFAULT_LIMITS.quality.lite,
+      fallback: { ...DEFAULT_LIMITS.quality.lite.fallback, avif: 101 },
+    };
+    expect(() => validateLimits({ ...DEFAULT_LIMITS, quality: { ...DEFAULT_LIMITS.quality, lite } })).toThrow(
+      'Invalid quality.lite.fallback.avif 101: expected an integer from 1 to 100',
     );
+    const auto = { ...DEFAULT_LIMITS.quality.auto, target: 1.5 };
+    expect(() => validateLimits({ ...DEFAULT_LIMITS, quality: { ...DEFAULT_LIMITS.quality, auto } })).toThrow(
+      'Invalid quality.auto.target 1.5: expected a number from 0.5 to 1',
+    );
+    expect(() =>
+      validateLimits({ ...DEFAULT_LIMITS, quality: { ...DEFAULT_LIMITS.quality, maxEncodes: 0 } }),
+    ).toThrow('Invalid quality.maxEncodes 0: expected an integer from 1 to 8');
   });
 
   it('accepts the default limits', () => {

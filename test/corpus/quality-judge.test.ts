@@ -1,0 +1,179 @@
+/**
+ * `npm run test:corpus`: litepix's in-process metric and the q=auto search against the external
+ * judge, butteraugli (Debian `libjxl-devtools`, installed by .ci/run), on corpus photos. These
+ * tests fail (never skip) when `butteraugli_main` is missing; `npm test` keeps its quality tests
+ * self-contained (test/origin/quality-*.test.ts) so a clone runs without the CLI.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decode } from '../../origin-fn/transform/decode.ts';
+import { encode, type RawPixels } from '../../origin-fn/transform/encode.ts';
+import { DEFAULT_LIMITS } from '../../origin-fn/transform/limits.ts';
+import { encodeWithQuality } from '../../origin-fn/transform/quality.ts';
+import { createComparator, type PixelView } from '../../origin-fn/transform/similarity.ts';
+
+const CORPUS = resolve(import.meta.dirname, '../../../shared/corpus');
+/** Per-variant ceiling of butteraugli's 3-norm for q=auto: around 1.0 is "just visible"; see docs/quality.md. */
+const AUTO_WORST = 1.6;
+/** Median ceiling for q=auto over the sample. */
+const AUTO_MEDIAN = 1.25;
+
+const PHOTOS = [
+  'photos/kodak/kodim05.png',
+  'photos/kodak/kodim14.png',
+  'photos/kodak/kodim20.png',
+  'photos/camera/document_book-cover-text_nikon-d90.jpg',
+  'photos/camera/lowlight_bar-beer-glasses_galaxy-s4.jpg',
+];
+
+let dir: string;
+
+beforeAll(() => {
+  try {
+    execFileSync('butteraugli_main', [], { stdio: 'ignore' });
+  } catch (err) {
+    // butteraugli_main exits 1 with its usage when called without files; ENOENT means it is missing.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('butteraugli_main not found: apt-get install -y libjxl-devtools (.ci/run does)');
+    }
+  }
+  if (!existsSync(CORPUS)) throw new Error(`No corpus at ${CORPUS}`);
+  dir = mkdtempSync(join(tmpdir(), 'litepix-judge-'));
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function pixelsAt828(file: string): Promise<RawPixels> {
+  const input = readFileSync(resolve(CORPUS, file));
+  const decoded = await decode(input, {
+    plan: { width: 828, height: 4096, fit: 'inside' },
+    animated: false,
+    maxInputPixels: DEFAULT_LIMITS.maxInputPixels,
+    format: 'jpeg',
+  });
+  return decoded.pixels;
+}
+
+async function decodeRaw(bytes: Buffer): Promise<PixelView> {
+  const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+async function butteraugli(reference: PixelView, candidate: Buffer): Promise<number> {
+  const png = (view: PixelView) =>
+    sharp(Buffer.from(view.data), {
+      raw: { width: view.width, height: view.height, channels: view.channels as 3 },
+    })
+      .png({ compressionLevel: 1 })
+      .toBuffer();
+  writeFileSync(join(dir, 'ref.png'), await png(reference));
+  writeFileSync(join(dir, 'cand.png'), await png(await decodeRaw(candidate)));
+  const out = execFileSync(
+    'butteraugli_main',
+    [join(dir, 'ref.png'), join(dir, 'cand.png'), '--pnorm', '3'],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  ).toString();
+  const value = Number(/3-norm:\s*([0-9.]+)/.exec(out)?.[1]);
+  if (!Number.isFinite(value)) throw new Error(`unreadable butteraugli output: ${out}`);
+  return value;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? (s[s.length >> 1] ?? 0) : ((s[s.length / 2 - 1] ?? 0) + (s[s.length / 2] ?? 0)) / 2;
+};
+
+function spearman(a: number[], b: number[]): number {
+  const rank = (xs: number[]) => {
+    const r = new Array<number>(xs.length);
+    xs.map((x, i) => [x, i] as const)
+      .sort((p, q) => p[0] - q[0])
+      .forEach(([, i], k) => {
+        r[i] = k;
+      });
+    return r;
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  const m = (a.length - 1) / 2;
+  let cov = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < a.length; i++) {
+    cov += ((ra[i] ?? 0) - m) * ((rb[i] ?? 0) - m);
+    va += ((ra[i] ?? 0) - m) ** 2;
+    vb += ((rb[i] ?? 0) - m) ** 2;
+  }
+  return cov / Math.sqrt(va * vb);
+}
+
+describe('the in-process metric agrees with butteraugli', () => {
+  it('ranks a JPEG and WebP quality ladder of corpus photos like butteraugli does', async () => {
+    const scores: number[] = [];
+    const judged: number[] = [];
+    for (const file of PHOTOS.slice(0, 4)) {
+      const pixels = await pixelsAt828(file);
+      const comparator = createComparator(pixels);
+      for (const format of ['jpeg', 'webp'] as const) {
+        const own: number[] = [];
+        const ba: number[] = [];
+        for (const quality of [30, 50, 70, 85, 95]) {
+          const { bytes } = await encode(pixels, { format, quality, dropAlpha: false, greyscale: false });
+          own.push(comparator.score(await decodeRaw(bytes)));
+          ba.push(await butteraugli(pixels, bytes));
+        }
+        // Monotonic along the ladder, like the judge (lower butteraugli = better).
+        for (let i = 1; i < own.length; i++)
+          expect(own[i], `${file} ${format}: ${own.join(', ')}`).toBeGreaterThan(own[i - 1] ?? 1);
+        expect(
+          spearman(
+            own,
+            ba.map((x) => -x),
+          ),
+          `${file} ${format}`,
+        ).toBeGreaterThanOrEqual(0.9);
+        scores.push(...own);
+        judged.push(...ba);
+      }
+    }
+    // Across photos too (the same score must mean about the same judgement on any photo).
+    expect(
+      spearman(
+        scores,
+        judged.map((x) => -x),
+      ),
+    ).toBeGreaterThanOrEqual(0.85);
+  });
+});
+
+describe('q=auto meets the judge on a sample of corpus photos (w=828)', () => {
+  it(`keeps butteraugli 3-norm ≤ ${AUTO_WORST} on every variant, ≤ ${AUTO_MEDIAN} in the median`, async () => {
+    const values: string[] = [];
+    const all: number[] = [];
+    for (const file of PHOTOS) {
+      const pixels = await pixelsAt828(file);
+      for (const format of ['jpeg', 'webp', 'avif'] as const) {
+        const { encoded, report } = await encodeWithQuality(
+          pixels,
+          { format, dropAlpha: false, greyscale: false },
+          'auto',
+          DEFAULT_LIMITS.quality,
+        );
+        const ba = await butteraugli(pixels, encoded.bytes);
+        values.push(`${file} ${format} q${report.quality}: ${ba.toFixed(2)}`);
+        all.push(ba);
+        expect(report.encodes).toBeLessThanOrEqual(DEFAULT_LIMITS.quality.maxEncodes);
+      }
+    }
+    expect(Math.max(...all), values.join('\n')).toBeLessThanOrEqual(AUTO_WORST);
+    expect(median(all), values.join('\n')).toBeLessThanOrEqual(AUTO_MEDIAN);
+  });
+});
