@@ -9,6 +9,7 @@ import { resolveGrammarConfig } from '../edge-fn/grammar/resolve-config.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './origin-handler.ts';
 import { isBucketName } from './s3-store.ts';
 import {
+  BOOST_RANGE,
   DEFAULT_LIMITS,
   MAX_ENCODES,
   type QualitySettings,
@@ -72,6 +73,13 @@ function qualityFrom(env: Env): QualitySettings {
     },
     maxEncodes: integer(env, 'LITEPIX_QUALITY_MAX_ENCODES', defaults.maxEncodes, 1, MAX_ENCODES),
     budgetMs: integer(env, 'LITEPIX_QUALITY_BUDGET_MS', defaults.budgetMs, 0, 60_000),
+    largeBoost: decimal(
+      env,
+      'LITEPIX_QUALITY_LARGE_BOOST',
+      defaults.largeBoost,
+      BOOST_RANGE.min,
+      BOOST_RANGE.max,
+    ),
   };
 }
 

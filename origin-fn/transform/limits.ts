@@ -53,6 +53,33 @@ export interface QualitySettings {
   maxEncodes: number;
   /** Time (ms) after which the search starts no new encode; 0 = always the fallback. */
   budgetMs: number;
+  /**
+   * Added to both targets for large outputs (`sizedTarget`): in full from `LARGE_OUTPUT_PIXELS`
+   * (4 MP) up, none up to 1 MP, in between by log2 of the pixel count. 0 = one target at every size.
+   */
+  largeBoost: number;
+}
+
+/** Outputs of this many pixels and more get the full `largeBoost`. */
+export const LARGE_OUTPUT_PIXELS = 4_000_000;
+/** Outputs up to this many pixels are searched against the profile's target as it is. */
+export const SMALL_OUTPUT_PIXELS = 1_000_000;
+/** Allowed `largeBoost` values. */
+export const BOOST_RANGE = { min: 0, max: 0.05 } as const;
+
+/**
+ * The similarity target for an output of `pixels` pixels. A large output is looked at closer to
+ * 1:1 and, from a camera, is mostly sensor noise and soft detail that SSIM counts as preserved
+ * while butteraugli does not: at original size (8–12 MP camera photos) butteraugli's 3-norm ≈ 1.1
+ * sits at a score of ≈ 0.965, not at the 0.95 it matches at display size (docs/quality.md).
+ */
+export function sizedTarget(target: number, pixels: number, boost: number): number {
+  if (pixels <= SMALL_OUTPUT_PIXELS || boost <= 0) return target;
+  const share = Math.min(
+    1,
+    Math.log2(pixels / SMALL_OUTPUT_PIXELS) / Math.log2(LARGE_OUTPUT_PIXELS / SMALL_OUTPUT_PIXELS),
+  );
+  return Math.min(TARGET_RANGE.max, target + boost * share);
 }
 
 /**
@@ -80,6 +107,7 @@ export const DEFAULT_LIMITS: TransformLimits = Object.freeze({
     }),
     maxEncodes: 5,
     budgetMs: 2000,
+    largeBoost: 0.015,
   }),
 });
 
@@ -128,5 +156,11 @@ export function validateLimits(limits: TransformLimits): TransformLimits {
   checkProfile('lite', limits.quality.lite);
   integerIn('quality.maxEncodes', limits.quality.maxEncodes, 1, MAX_ENCODES);
   integerIn('quality.budgetMs', limits.quality.budgetMs, 0, 60_000);
+  const boost = limits.quality.largeBoost;
+  if (typeof boost !== 'number' || !(boost >= BOOST_RANGE.min && boost <= BOOST_RANGE.max)) {
+    throw new RangeError(
+      `Invalid quality.largeBoost ${JSON.stringify(boost)}: expected a number from ${BOOST_RANGE.min} to ${BOOST_RANGE.max}`,
+    );
+  }
   return limits;
 }

@@ -12,8 +12,8 @@
 import sharp from 'sharp';
 import type { OutputFormat, Quality } from '../../edge-fn/grammar/types.ts';
 import { type Encoded, type EncodeRequest, encode, type RawPixels } from './encode.ts';
-import type { QualitySettings } from './limits.ts';
-import { type QualityWindow, sampleTiles, searchQuality } from './quality-search.ts';
+import { type QualitySettings, sizedTarget } from './limits.ts';
+import { type QualityWindow, SAMPLE_TILE, sampleTiles, searchQuality } from './quality-search.ts';
 import { createComparator, type PixelView } from './similarity.ts';
 
 /** Quality windows the search stays in (outside them: visibly broken, or bytes for nothing). */
@@ -26,14 +26,24 @@ export const QUALITY_WINDOWS: Readonly<Record<OutputFormat, QualityWindow>> = Ob
 });
 
 /**
- * Where the search starts: the median quality each profile chose on the corpus photos at
- * w=828 (Kodak and camera photos, docs/quality.md). A good start saves encoder runs.
+ * Where the search starts: the median quality each profile chose on the corpus photos
+ * (docs/quality.md), at display size (searched whole: Kodak and camera photos at w=828) and for
+ * outputs above 1 MP (searched on a tile sample against the stricter large-output target; camera
+ * photos at original size, where sensor noise lets JPEG reach the target far lower). A good start
+ * saves encoder runs.
  */
-export const TYPICAL_QUALITY: Readonly<Record<'auto' | 'lite', Record<'jpeg' | 'webp' | 'avif', number>>> =
-  Object.freeze({
+export const TYPICAL_QUALITY: Readonly<
+  Record<'display' | 'large', Record<'auto' | 'lite', Record<'jpeg' | 'webp' | 'avif', number>>>
+> = Object.freeze({
+  display: {
     auto: { jpeg: 85, webp: 79, avif: 65 },
     lite: { jpeg: 69, webp: 53, avif: 51 },
-  });
+  },
+  large: {
+    auto: { jpeg: 72, webp: 81, avif: 65 },
+    lite: { jpeg: 45, webp: 48, avif: 51 },
+  },
+});
 
 /** How a variant's quality was chosen (metadata, log and the x-litepix-quality header). */
 export interface QualityReport {
@@ -92,9 +102,10 @@ export async function encodeWithQuality(
   const searched = sample ?? pixels;
   const result = await searchQuality({
     reference: searched,
+    ...(sample !== undefined ? { tile: SAMPLE_TILE } : {}),
     window: QUALITY_WINDOWS[base.format],
-    typical: TYPICAL_QUALITY[quality][base.format],
-    target: profile.target,
+    typical: TYPICAL_QUALITY[sample !== undefined ? 'large' : 'display'][quality][base.format],
+    target: sizedTarget(profile.target, pixels.width * pixels.height, settings.largeBoost),
     fallback,
     maxEncodes: settings.maxEncodes,
     finalEncode: sample !== undefined,

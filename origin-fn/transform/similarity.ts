@@ -91,8 +91,13 @@ function planes(view: PixelView): { y: Plane; cb: Plane; cr: Plane } | { y: Plan
  * 1 − (mean (1 − ssim)^3)^(1/3). Sums are gathered per 4×4 block, then each window adds 2×2
  * blocks. Planes smaller than one window are compared as one window.
  */
-function pooledSsim(a: Plane, b: Plane): number {
+function pooledSsim(a: Plane, b: Plane, tile = 0, margin = 0): number {
   const { width, height } = a;
+  const nearSeam = (block: number) => {
+    if (tile <= 0) return false;
+    const r = (block * BLOCK) % tile;
+    return r < margin || r + 2 * BLOCK > tile - margin;
+  };
   const bw = Math.max(1, Math.floor(width / BLOCK));
   const bh = Math.max(1, Math.floor(height / BLOCK));
   const size = Math.min(BLOCK, width);
@@ -129,7 +134,9 @@ function pooledSsim(a: Plane, b: Plane): number {
   let pooled = 0;
   let windows = 0;
   for (let by = 0; by + span <= bh; by++) {
+    if (nearSeam(by)) continue;
     for (let bx = 0; bx + span <= bw; bx++) {
+      if (nearSeam(bx)) continue;
       let sa = 0;
       let sb = 0;
       let saa = 0;
@@ -156,7 +163,7 @@ function pooledSsim(a: Plane, b: Plane): number {
       windows++;
     }
   }
-  return 1 - (pooled / windows) ** (1 / POOL_P);
+  return windows === 0 ? 1 : 1 - (pooled / windows) ** (1 / POOL_P);
 }
 
 /** Mean absolute luma gradient (0–255): ~1 for flat graphics, 10–25 for detailed photos. */
@@ -175,6 +182,19 @@ function activity(y: Plane): number {
   return count === 0 ? 0 : sum / count;
 }
 
+/** Pixels either side of a tile seam whose windows a tile-sample comparison leaves out. */
+export const SEAM_MARGIN = 8;
+
+export interface ComparatorOptions {
+  /**
+   * The reference is a mosaic of `tile`×`tile` tiles (quality-search.ts `sampleTiles`): windows
+   * within `seamMargin` pixels of a seam are left out, since what an encoder does across a seam
+   * (WebP's loop filter smears one tile into the next) never happens in the whole image.
+   */
+  tile?: number;
+  seamMargin?: number;
+}
+
 export interface Comparator {
   /** The reference's mean absolute luma gradient (detail), used for the search's first guess. */
   readonly activity: number;
@@ -186,8 +206,10 @@ export interface Comparator {
  * Prepares a reference once (its planes are reused for every candidate). `score` throws a
  * RangeError when a candidate's size differs from the reference's.
  */
-export function createComparator(reference: PixelView): Comparator {
+export function createComparator(reference: PixelView, options: ComparatorOptions = {}): Comparator {
   const ref = planes(reference);
+  const tile = options.tile ?? 0;
+  const margin = options.seamMargin ?? SEAM_MARGIN;
   return {
     activity: activity(ref.y),
     score(candidate) {
@@ -198,9 +220,12 @@ export function createComparator(reference: PixelView): Comparator {
         );
       }
       const cand = planes(candidate);
-      const luma = pooledSsim(ref.y, cand.y);
+      const luma = pooledSsim(ref.y, cand.y, tile, margin);
       if (!('cb' in ref) || !('cb' in cand)) return luma;
-      const chroma = Math.min(pooledSsim(ref.cb, cand.cb), pooledSsim(ref.cr, cand.cr));
+      const chroma = Math.min(
+        pooledSsim(ref.cb, cand.cb, tile / 2, margin / 2),
+        pooledSsim(ref.cr, cand.cr, tile / 2, margin / 2),
+      );
       return LUMA_WEIGHT * luma + (1 - LUMA_WEIGHT) * chroma;
     },
   };

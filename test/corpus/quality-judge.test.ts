@@ -177,3 +177,55 @@ describe('q=auto meets the judge on a sample of corpus photos (w=828)', () => {
     expect(median(all), values.join('\n')).toBeLessThanOrEqual(AUTO_MEDIAN);
   });
 });
+
+/** Ceiling of butteraugli's 3-norm for q=auto at a camera photo's original size (seen 1:1). */
+const LARGE_WORST = 1.2;
+
+describe('q=auto meets the judge at original size (the stricter large-output target)', () => {
+  it(`keeps butteraugli 3-norm ≤ ${LARGE_WORST} on a 1:1 crop of an 11 MP photo, JPEG and WebP`, async () => {
+    const input = readFileSync(resolve(CORPUS, 'photos/camera/document_book-cover-text_nikon-d90.jpg'));
+    const { pixels } = await decode(input, {
+      plan: { width: 4096, height: 4096, fit: 'inside' },
+      animated: false,
+      maxInputPixels: DEFAULT_LIMITS.maxInputPixels,
+      format: 'jpeg',
+    });
+    expect(pixels.width * pixels.height).toBeGreaterThan(10_000_000);
+    // butteraugli on the full 11 MP takes too long: a centred 1024×1024 crop, pixels 1:1.
+    const crop = async (data: Buffer, raw: boolean) => {
+      const image = raw
+        ? sharp(data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } })
+        : sharp(data);
+      const { data: out, info } = await image
+        .extract({
+          left: (pixels.width - 1024) >> 1,
+          top: (pixels.height - 1024) >> 1,
+          width: 1024,
+          height: 1024,
+        })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      return { data: out, width: info.width, height: info.height, channels: info.channels };
+    };
+    const reference = await crop(pixels.data, true);
+    const values: string[] = [];
+    for (const format of ['jpeg', 'webp'] as const) {
+      const { encoded, report } = await encodeWithQuality(
+        pixels,
+        { format, dropAlpha: false, greyscale: false },
+        'auto',
+        DEFAULT_LIMITS.quality,
+      );
+      expect(report).toMatchObject({ mode: 'search', sampled: true });
+      const candidate = await crop(encoded.bytes, false);
+      const lossless = await sharp(candidate.data, {
+        raw: { width: 1024, height: 1024, channels: candidate.channels as 3 },
+      })
+        .png({ compressionLevel: 1 })
+        .toBuffer();
+      const ba = await butteraugli(reference, lossless);
+      values.push(`${format} q${report.quality}: ${ba.toFixed(2)}`);
+      expect(ba, values.join('\n')).toBeLessThanOrEqual(LARGE_WORST);
+    }
+  });
+});

@@ -110,6 +110,7 @@ describe('origin configuration from the environment', () => {
       lite: { target: 0.91 },
       maxEncodes: 5,
       budgetMs: 2000,
+      largeBoost: 0.015,
     });
   });
 
@@ -160,6 +161,10 @@ describe('origin configuration from the environment', () => {
       { LITEPIX_QUALITY_BUDGET_MS: '-1' },
       'Invalid LITEPIX_QUALITY_BUDGET_MS "-1": expected an integer from 0 to 60000',
     ],
+    [
+      { LITEPIX_QUALITY_LARGE_BOOST: '0.1' },
+      'Invalid LITEPIX_QUALITY_LARGE_BOOST "0.1": expected a number from 0 to 0.05',
+    ],
   ])('refuses %j', (env, message) => {
     expect(() => readOriginConfig(env)).toThrow(message);
   });
@@ -183,12 +188,14 @@ describe('origin configuration from the environment', () => {
       LITEPIX_QUALITY_LITE_TARGET: '0.9',
       LITEPIX_QUALITY_MAX_ENCODES: '3',
       LITEPIX_QUALITY_BUDGET_MS: '0',
+      LITEPIX_QUALITY_LARGE_BOOST: '0',
     });
     expect(config.limits.quality).toMatchObject({
       auto: { target: 0.97, fallback: { jpeg: 85 } },
       lite: { target: 0.9 },
       maxEncodes: 3,
       budgetMs: 0,
+      largeBoost: 0,
     });
   });
 });

@@ -15,6 +15,7 @@ import {
   QUALITY_WINDOWS,
   type QualitySettings,
 } from '../../origin-fn/transform/index.ts';
+import { LARGE_OUTPUT_PIXELS, sizedTarget } from '../../origin-fn/transform/limits.ts';
 import { encodeWithQuality } from '../../origin-fn/transform/quality.ts';
 import {
   SAMPLE_PIXELS,
@@ -239,5 +240,51 @@ describe('the search sample of large outputs', () => {
     expect(formatQualityHeader(result.qualityReport)).toMatch(
       /^q=\d+; score=0\.9\d{3}; encodes=[2-5]; sampled$/,
     );
+  });
+
+  it('scores a WebP sample like the whole image once the tile seams are left out', async () => {
+    const big = await pixelsOf(await sharp(texture).resize(2048).png().toBuffer());
+    const sample = sampleTiles(big);
+    expect(sample).toBeDefined();
+    if (sample === undefined) return;
+    const encodeAt = async (view: PixelView) =>
+      decodeRaw((await encode(view as RawPixels, { ...base('webp'), quality: 75 })).bytes);
+    const whole = createComparator(big).score(await encodeAt(big));
+    const sampled = await encodeAt(sample);
+    const seamless = createComparator(sample, { tile: SAMPLE_TILE }).score(sampled);
+    const withSeams = createComparator(sample).score(sampled);
+    // WebP's filters smear one tile into the next: scored across the seams, the sample looks
+    // worse than the image ever does; without them it matches the whole image.
+    expect(withSeams).toBeLessThan(seamless);
+    expect(Math.abs(seamless - whole)).toBeLessThan(0.01);
+  });
+});
+
+describe('the target grows with the output size', () => {
+  const { target } = DEFAULT_LIMITS.quality.auto;
+  const boost = DEFAULT_LIMITS.quality.largeBoost;
+
+  it('is the profile target up to 1 MP, target + boost from 4 MP, rising in between', () => {
+    expect(sizedTarget(target, 828 * 552, boost)).toBe(target);
+    expect(sizedTarget(target, SAMPLE_PIXELS, boost)).toBe(target);
+    const mid = sizedTarget(target, 2_000_000, boost);
+    expect(mid).toBeGreaterThan(target);
+    expect(mid).toBeLessThan(target + boost);
+    expect(sizedTarget(target, LARGE_OUTPUT_PIXELS, boost)).toBeCloseTo(target + boost, 10);
+    expect(sizedTarget(target, 12_000_000, boost)).toBeCloseTo(target + boost, 10);
+    expect(sizedTarget(0.99, 12_000_000, 0.05)).toBe(1);
+    expect(sizedTarget(target, 12_000_000, 0)).toBe(target);
+  });
+
+  it('a large output is searched to the stricter target and gets a higher quality', async () => {
+    const big = await pixelsOf(await sharp(texture).resize(2560).png().toBuffer());
+    expect(big.width * big.height).toBeGreaterThan(LARGE_OUTPUT_PIXELS);
+    const strict = await encodeWithQuality(big, base('jpeg'), 'auto', DEFAULT_LIMITS.quality);
+    const flat = await encodeWithQuality(big, base('jpeg'), 'auto', settings({ largeBoost: 0 }));
+    expect(strict.report).toMatchObject({ mode: 'search', sampled: true });
+    expect(strict.report.score).toBeGreaterThanOrEqual(target + boost);
+    expect(flat.report.score).toBeGreaterThanOrEqual(target);
+    expect(strict.report.quality).toBeGreaterThan(flat.report.quality);
+    expect(strict.encoded.bytes.length).toBeGreaterThan(flat.encoded.bytes.length);
   });
 });
