@@ -13,20 +13,6 @@ import { buildLambdaAsset } from '../../scripts/build-lambda.ts';
 import { parseStackConfig, StackConfigError } from '../lib/config.ts';
 import { LitepixStack } from '../lib/litepix-stack.ts';
 
-const app = new App();
-const config = parseStackConfig(contextObject(app.node.tryGetContext('litepix')));
-// The grammar config: litepix.configFile, else LITEPIX_CONFIG (as for `npm run build`), else defaults.
-const configFile = config.configFile ? resolve(config.configFile) : process.env.LITEPIX_CONFIG;
-const edge = readEdgeConfig(configFile);
-if (edge.secrets.length > 0) {
-  throw new Error(
-    `${configFile} has "secrets": on AWS they live in the CloudFront KeyValueStore (set litepix.signing to true)`,
-  );
-}
-await buildViewerBundle(edge, VIEWER_BUNDLE, config.signing ? 'kvs' : 'bundle');
-const origin = await buildLambdaAsset('origin', config.architecture);
-const prewarm = await buildLambdaAsset('prewarm', config.architecture);
-
 /** `-c litepix='{"signing":true}'` arrives as a string; cdk.json gives an object. */
 function contextObject(value: unknown): unknown {
   if (typeof value !== 'string') return value;
@@ -37,14 +23,39 @@ function contextObject(value: unknown): unknown {
   }
 }
 
-new LitepixStack(app, app.node.tryGetContext('stackName') ?? 'Litepix', {
-  description: 'litepix: light images through a CDN (CloudFront + viewer function + origin Lambda + S3)',
-  config,
-  grammar: edge.grammar,
-  assets: {
-    viewerCode: readFileSync(VIEWER_BUNDLE, 'utf8'),
-    origin: lambda.Code.fromAsset(origin.dir),
-    prewarm: lambda.Code.fromAsset(prewarm.dir),
-  },
+/** Builds the assets and synthesizes the stack; a configuration error ends it with its message only. */
+async function main(): Promise<void> {
+  const app = new App();
+  const config = parseStackConfig(contextObject(app.node.tryGetContext('litepix')));
+  // The grammar config: litepix.configFile, else LITEPIX_CONFIG (as for `npm run build`), else defaults.
+  const configFile = config.configFile ? resolve(config.configFile) : process.env.LITEPIX_CONFIG;
+  const edge = readEdgeConfig(configFile);
+  if (edge.secrets.length > 0) {
+    throw new StackConfigError(
+      `${configFile} has "secrets": on AWS they live in the CloudFront KeyValueStore (set litepix.signing to true)`,
+    );
+  }
+  await buildViewerBundle(edge, VIEWER_BUNDLE, config.signing ? 'kvs' : 'bundle');
+  const origin = await buildLambdaAsset('origin', config.architecture);
+  const prewarm = await buildLambdaAsset('prewarm', config.architecture);
+
+  new LitepixStack(app, app.node.tryGetContext('stackName') ?? 'Litepix', {
+    description: 'litepix: light images through a CDN (CloudFront + viewer function + origin Lambda + S3)',
+    config,
+    grammar: edge.grammar,
+    assets: {
+      viewerCode: readFileSync(VIEWER_BUNDLE, 'utf8'),
+      origin: lambda.Code.fromAsset(origin.dir),
+      prewarm: lambda.Code.fromAsset(prewarm.dir),
+    },
+  });
+  app.synth();
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof StackConfigError) {
+    console.error(`litepix: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
 });
-app.synth();

@@ -53,6 +53,65 @@ export interface StackConfig {
   alarmOrigin5xxPercent: number;
   /** A LITEPIX_CONFIG-style JSON file (its `grammar`) shared by the edge and the Lambdas. */
   configFile: string | undefined;
+  /**
+   * Transform settings (limits, `q=auto` targets and bounds, the request budget) given to the
+   * origin and the pre-warm Lambdas alike: a pre-warmed variant must be the one the origin makes.
+   */
+  transformSettings: Record<string, string>;
+  /** Pre-warm-only settings (formats, rewrite, selectors, concurrency, ingest). */
+  prewarmSettings: Record<string, string>;
+}
+
+/** Variables `transformSettings` may set (README "Origin configuration"). */
+export const TRANSFORM_SETTINGS = [
+  'LITEPIX_MAX_SOURCE_BYTES',
+  'LITEPIX_MAX_INPUT_PIXELS',
+  'LITEPIX_MAX_OUTPUT_DIMENSION',
+  'LITEPIX_MAX_FRAMES',
+  'LITEPIX_ALLOW_SVG',
+  'LITEPIX_AVIF_MAX_PIXELS',
+  'LITEPIX_REQUEST_TIMEOUT_MS',
+  'LITEPIX_QUALITY_TARGET',
+  'LITEPIX_QUALITY_LITE_TARGET',
+  'LITEPIX_QUALITY_MAX_ENCODES',
+  'LITEPIX_QUALITY_BUDGET_MS',
+  'LITEPIX_QUALITY_LARGE_BOOST',
+] as const;
+
+/** Variables `prewarmSettings` may set (README "Pre-warm configuration"). */
+export const PREWARM_SETTINGS = [
+  'LITEPIX_PREWARM_FORMATS',
+  'LITEPIX_PREWARM_REWRITE',
+  'LITEPIX_PREWARM_REWRITE_PRESET',
+  'LITEPIX_PREWARM_SELECTORS',
+  'LITEPIX_PREWARM_CONCURRENCY',
+  'LITEPIX_PREWARM_WINDOW',
+  'LITEPIX_PREWARM_ATTEMPTS',
+  'LITEPIX_PREWARM_VERIFY_CDN',
+  'LITEPIX_INGEST_HOSTS',
+  'LITEPIX_INGEST_ALLOW_ADDRESSES',
+  'LITEPIX_INGEST_MAX_BYTES',
+  'LITEPIX_INGEST_TIMEOUT_MS',
+  'LITEPIX_INGEST_MAX_REDIRECTS',
+] as const;
+
+/** Variables the stack sets itself, and the setting that controls each. */
+const STACK_MANAGED: Record<string, string> = {
+  LITEPIX_ORIGINALS_BUCKET: 'litepix.originalsBucketName',
+  LITEPIX_VARIANTS_BUCKET: 'the stack (it creates the variants bucket)',
+  LITEPIX_GRAMMAR_JSON: 'litepix.configFile',
+  LITEPIX_CONFIG: 'litepix.configFile',
+  LITEPIX_CDN_BASE: 'the stack (the distribution, or litepix.domainNames)',
+  LITEPIX_DISTRIBUTION_ID: 'the stack',
+  LITEPIX_PREWARM_PRESETS: 'litepix.prewarmPresets',
+  LITEPIX_LOG_LEVEL: 'litepix.logLevel',
+  LITEPIX_SIGNING_SECRET: 'litepix.signing (secrets live in the KeyValueStore, never in the environment)',
+};
+
+/** The origin's time budget when transformSettings does not set one: its default, inside the Lambda's timeout. */
+export function requestTimeoutMs(config: StackConfig): number {
+  const given = config.transformSettings.LITEPIX_REQUEST_TIMEOUT_MS;
+  return given !== undefined ? Number(given) : Math.min(20_000, (config.originTimeoutSeconds - 1) * 1000);
 }
 
 export const DEFAULT_STACK_CONFIG: StackConfig = {
@@ -81,6 +140,8 @@ export const DEFAULT_STACK_CONFIG: StackConfig = {
   logRetentionDays: 30,
   alarmOrigin5xxPercent: 1,
   configFile: undefined,
+  transformSettings: {},
+  prewarmSettings: {},
 };
 
 export class StackConfigError extends Error {
@@ -196,7 +257,19 @@ export function parseStackConfig(value: unknown): StackConfig {
     logRetentionDays: retention(raw, 'logRetentionDays', d.logRetentionDays),
     alarmOrigin5xxPercent: integer(raw, 'alarmOrigin5xxPercent', d.alarmOrigin5xxPercent, 1, 100),
     configFile: text(raw, 'configFile', /^\S+\.json$/, 'a path to a .json file'),
+    transformSettings: settings(raw, 'transformSettings', TRANSFORM_SETTINGS),
+    prewarmSettings: settings(raw, 'prewarmSettings', PREWARM_SETTINGS),
   };
+  const budget = config.transformSettings.LITEPIX_REQUEST_TIMEOUT_MS;
+  if (
+    budget !== undefined &&
+    /^[0-9]+$/.test(budget) &&
+    Number(budget) >= config.originTimeoutSeconds * 1000
+  ) {
+    throw new StackConfigError(
+      `Invalid litepix.transformSettings.LITEPIX_REQUEST_TIMEOUT_MS ${JSON.stringify(budget)}: expected less than litepix.originTimeoutSeconds (${config.originTimeoutSeconds} s), so the origin answers 503 before Lambda stops it`,
+    );
+  }
   if (config.domainNames.length > 0 && !config.certificateArn) {
     throw new StackConfigError(
       'litepix.domainNames needs litepix.certificateArn (an ACM certificate in us-east-1)',
@@ -206,6 +279,34 @@ export function parseStackConfig(value: unknown): StackConfig {
     throw new StackConfigError('litepix.certificateArn is set but litepix.domainNames is empty');
   }
   return config;
+}
+
+/**
+ * An object of environment variables for the Lambdas: names from `allowed`, string values.
+ * The values are checked by the Lambdas' own parsers at synth (litepix-stack.ts).
+ */
+function settings(raw: Raw, name: keyof StackConfig, allowed: readonly string[]): Record<string, string> {
+  const v = raw[name];
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    fail(name, v, 'an object of environment variables, e.g. {"LITEPIX_QUALITY_MAX_ENCODES": "3"}');
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(v as Raw)) {
+    if (!allowed.includes(key)) {
+      const managed = STACK_MANAGED[key];
+      throw new StackConfigError(
+        managed !== undefined
+          ? `litepix.${name}.${key} is set by ${managed}, not here`
+          : `Unknown litepix.${name}.${key}: expected one of ${allowed.join(', ')}`,
+      );
+    }
+    if (typeof value !== 'string') {
+      fail(`${name}.${key}`, value, 'a string (environment variables are text: "3", "true")');
+    }
+    out[key] = value;
+  }
+  return out;
 }
 
 /** CloudWatch Logs accepts these retention periods only. */

@@ -8,6 +8,8 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { GrammarConfig } from '../../edge-fn/grammar/config.ts';
+import { ConfigError } from '../../origin-fn/config.ts';
+import { readPrewarmConfig } from '../../prewarm/config.ts';
 import { Buckets } from './buckets.ts';
 import { type StackConfig, StackConfigError } from './config.ts';
 import { CdnDistribution } from './distribution.ts';
@@ -45,6 +47,7 @@ export class LitepixStack extends Stack {
       }
     }
     const grammarJson = JSON.stringify(grammar);
+    checkLambdaSettings(config, grammarJson);
     const buckets = new Buckets(this, 'Buckets', config);
     const viewer = new ViewerFunction(this, 'Viewer', { code: assets.viewerCode, signing: config.signing });
     const origin = new OriginFunction(this, 'Origin', {
@@ -101,5 +104,29 @@ export class LitepixStack extends Stack {
         description: 'Put the signing secrets here (README "Rotating the signing secret")',
       });
     }
+  }
+}
+
+/**
+ * Runs the pre-warm Lambda's own configuration parser (which includes the origin's) on the
+ * settings the stack will give it, so a bad value stops the synth with the Lambda's message
+ * instead of failing every cold start after the deploy.
+ */
+function checkLambdaSettings(config: StackConfig, grammarJson: string): void {
+  try {
+    readPrewarmConfig({
+      ...config.transformSettings,
+      ...config.prewarmSettings,
+      LITEPIX_ORIGINALS_BUCKET: 'synth-check-originals',
+      LITEPIX_VARIANTS_BUCKET: 'synth-check-variants',
+      LITEPIX_GRAMMAR_JSON: grammarJson,
+      LITEPIX_PREWARM_PRESETS: config.prewarmPresets.join(','),
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const where = Object.keys(config.prewarmSettings).some((name) => err.message.includes(name))
+      ? 'prewarmSettings'
+      : 'transformSettings';
+    throw new StackConfigError(`litepix.${where}: ${err.message}`);
   }
 }

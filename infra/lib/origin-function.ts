@@ -10,7 +10,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { StackConfig } from './config.ts';
+import { requestTimeoutMs, type StackConfig } from './config.ts';
 import { LitepixFunction } from './lambda-function.ts';
 
 export interface OriginFunctionProps {
@@ -37,6 +37,9 @@ export class OriginFunction extends Construct {
       timeoutSeconds: config.originTimeoutSeconds,
       reservedConcurrency: config.originReservedConcurrency,
       environment: {
+        ...config.transformSettings,
+        // Inside the Lambda's timeout, so a slow store gets 503 no-store, not a killed function.
+        LITEPIX_REQUEST_TIMEOUT_MS: String(requestTimeoutMs(config)),
         LITEPIX_ORIGINALS_BUCKET: props.originals.bucketName,
         LITEPIX_VARIANTS_BUCKET: props.variants.bucketName,
         LITEPIX_GRAMMAR_JSON: props.grammarJson,

@@ -50,6 +50,8 @@ export class Prewarm extends Construct {
       deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: config.prewarmMaxReceiveCount },
     });
     const environment = {
+      ...config.transformSettings,
+      ...config.prewarmSettings,
       LITEPIX_ORIGINALS_BUCKET: props.originals.bucketName,
       LITEPIX_VARIANTS_BUCKET: props.variants.bucketName,
       LITEPIX_GRAMMAR_JSON: props.grammarJson,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STACK_CONFIG, parseStackConfig } from '../../infra/lib/config.ts';
+import { DEFAULT_STACK_CONFIG, parseStackConfig, requestTimeoutMs } from '../../infra/lib/config.ts';
 
 describe('stack configuration (the litepix context key)', () => {
   it('is all defaults when absent or empty', () => {
@@ -62,7 +62,54 @@ describe('stack configuration (the litepix context key)', () => {
       'expected an ACM certificate ARN in us-east-1',
     ],
     [{ memory: 1024 }, 'Unknown setting litepix.memory: expected one of originalsBucketName,'],
+    [
+      { transformSettings: ['LITEPIX_QUALITY_TARGET=0.9'] },
+      'Invalid litepix.transformSettings ["LITEPIX_QUALITY_TARGET=0.9"]: expected an object of environment variables',
+    ],
+    [
+      { transformSettings: { LITEPIX_QUALITY_MAX_ENCODES: 3 } },
+      'Invalid litepix.transformSettings.LITEPIX_QUALITY_MAX_ENCODES 3: expected a string (environment variables are text: "3", "true")',
+    ],
+    [
+      { transformSettings: { LITEPIX_QUALITY_TARGETS: '0.9' } },
+      'Unknown litepix.transformSettings.LITEPIX_QUALITY_TARGETS: expected one of LITEPIX_MAX_SOURCE_BYTES,',
+    ],
+    [
+      { transformSettings: { LITEPIX_PREWARM_FORMATS: 'webp' } },
+      'Unknown litepix.transformSettings.LITEPIX_PREWARM_FORMATS',
+    ],
+    [
+      { prewarmSettings: { LITEPIX_QUALITY_TARGET: '0.9' } },
+      'Unknown litepix.prewarmSettings.LITEPIX_QUALITY_TARGET: expected one of LITEPIX_PREWARM_FORMATS,',
+    ],
+    [
+      { transformSettings: { LITEPIX_VARIANTS_BUCKET: 'mine' } },
+      'litepix.transformSettings.LITEPIX_VARIANTS_BUCKET is set by the stack (it creates the variants bucket), not here',
+    ],
+    [
+      { prewarmSettings: { LITEPIX_SIGNING_SECRET: 'a-very-long-secret-value' } },
+      'litepix.prewarmSettings.LITEPIX_SIGNING_SECRET is set by litepix.signing (secrets live in the KeyValueStore',
+    ],
+    [
+      { originTimeoutSeconds: 10, transformSettings: { LITEPIX_REQUEST_TIMEOUT_MS: '10000' } },
+      'Invalid litepix.transformSettings.LITEPIX_REQUEST_TIMEOUT_MS "10000": expected less than litepix.originTimeoutSeconds (10 s)',
+    ],
   ])('refuses %j', (value, message) => {
     expect(() => parseStackConfig(value)).toThrow(message);
+  });
+
+  it('keeps Lambda settings, and keeps the origin budget inside the Lambda timeout', () => {
+    const config = parseStackConfig({
+      originTimeoutSeconds: 10,
+      transformSettings: { LITEPIX_QUALITY_MAX_ENCODES: '3', LITEPIX_ALLOW_SVG: 'true' },
+      prewarmSettings: { LITEPIX_PREWARM_FORMATS: 'avif,webp' },
+    });
+    expect(config.transformSettings).toEqual({ LITEPIX_QUALITY_MAX_ENCODES: '3', LITEPIX_ALLOW_SVG: 'true' });
+    expect(config.prewarmSettings).toEqual({ LITEPIX_PREWARM_FORMATS: 'avif,webp' });
+    expect(requestTimeoutMs(config)).toBe(9000);
+    expect(requestTimeoutMs(parseStackConfig({}))).toBe(20_000);
+    expect(
+      requestTimeoutMs(parseStackConfig({ transformSettings: { LITEPIX_REQUEST_TIMEOUT_MS: '5000' } })),
+    ).toBe(5000);
   });
 });

@@ -28,6 +28,8 @@ const FULL = {
   prewarmPresets: ['thumb'],
   uploadNotifications: false,
   logLevel: 'warn',
+  transformSettings: { LITEPIX_QUALITY_MAX_ENCODES: '3', LITEPIX_REQUEST_TIMEOUT_MS: '30000' },
+  prewarmSettings: { LITEPIX_PREWARM_FORMATS: 'avif,webp' },
 };
 
 let base: Template;
@@ -469,6 +471,49 @@ describe('pre-warm', () => {
       Handler: 'index.sqsHandler',
       Environment: { Variables: Match.objectLike({ LITEPIX_PREWARM_PRESETS: 'thumb' }) },
     });
+  });
+
+  it('transformSettings reach the origin and both pre-warm Lambdas, prewarmSettings only the pre-warm ones', async () => {
+    const settings = (
+      await synthStack({
+        transformSettings: { LITEPIX_QUALITY_MAX_ENCODES: '3', LITEPIX_REQUEST_TIMEOUT_MS: '25000' },
+        prewarmSettings: { LITEPIX_PREWARM_FORMATS: 'avif,webp' },
+      })
+    ).template as Template;
+    const env = (t: Template, handler: string) => {
+      const [fn] = Object.values(
+        t.findResources('AWS::Lambda::Function', { Properties: { Handler: handler } }),
+      );
+      return (fn as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties
+        .Environment.Variables;
+    };
+    expect(env(settings, 'index.handler')).toMatchObject({
+      LITEPIX_QUALITY_MAX_ENCODES: '3',
+      LITEPIX_REQUEST_TIMEOUT_MS: '25000',
+    });
+    expect(env(settings, 'index.handler')).not.toHaveProperty('LITEPIX_PREWARM_FORMATS');
+    for (const handler of ['index.sqsHandler', 'index.s3Handler']) {
+      expect(env(settings, handler)).toMatchObject({
+        LITEPIX_QUALITY_MAX_ENCODES: '3',
+        LITEPIX_PREWARM_FORMATS: 'avif,webp',
+      });
+    }
+    // Without a setting, the origin's budget is its default, or less when the Lambda times out sooner.
+    expect(env(base, 'index.handler')).toMatchObject({ LITEPIX_REQUEST_TIMEOUT_MS: '20000' });
+    expect(env(full, 'index.handler')).toMatchObject({ LITEPIX_REQUEST_TIMEOUT_MS: '30000' });
+    expect(env(base, 'index.sqsHandler')).not.toHaveProperty('LITEPIX_QUALITY_MAX_ENCODES');
+  });
+
+  it('a setting the Lambdas would refuse stops the synth with their message', async () => {
+    await expect(synthStack({ transformSettings: { LITEPIX_QUALITY_TARGET: '2' } })).rejects.toThrow(
+      'litepix.transformSettings: Invalid LITEPIX_QUALITY_TARGET "2": expected a number from 0.5 to 1',
+    );
+    await expect(
+      synthStack({ prewarmSettings: { LITEPIX_PREWARM_REWRITE_PRESET: 'poster' } }),
+    ).rejects.toThrow('litepix.prewarmSettings: Invalid LITEPIX_PREWARM_REWRITE_PRESET "poster"');
+    await expect(
+      synthStack({ prewarmSettings: { LITEPIX_INGEST_ALLOW_ADDRESSES: 'not-an-address' } }),
+    ).rejects.toThrow('litepix.prewarmSettings: ');
   });
 
   it('S3 ObjectCreated and ObjectRemoved on the originals go to s3Handler, failures to the DLQ', () => {
