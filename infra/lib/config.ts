@@ -51,6 +51,10 @@ export interface StackConfig {
   logRetentionDays: number;
   /** Origin 5xx rate (percent of Function URL requests, over 5 minutes) that raises the alarm. */
   alarmOrigin5xxPercent: number;
+  /** E-mail addresses told when an alarm fires and clears (an SNS topic the stack creates). */
+  alarmEmails: string[];
+  /** An existing SNS topic (same region as the stack) told when an alarm fires and clears. */
+  alarmTopicArn: string | undefined;
   /** A LITEPIX_CONFIG-style JSON file (its `grammar`) shared by the edge and the Lambdas. */
   configFile: string | undefined;
   /**
@@ -139,6 +143,8 @@ export const DEFAULT_STACK_CONFIG: StackConfig = {
   logLevel: 'info',
   logRetentionDays: 30,
   alarmOrigin5xxPercent: 1,
+  alarmEmails: [],
+  alarmTopicArn: undefined,
   configFile: undefined,
   transformSettings: {},
   prewarmSettings: {},
@@ -211,6 +217,8 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const CERT_ARN = /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/;
 const ORIGIN = /^(\*|https?:\/\/[^\s/]+)$/;
 const PRESET = /^[a-z][a-z0-9-]{0,31}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const KNOWN = new Set(Object.keys(DEFAULT_STACK_CONFIG));
 
 /** Validates the `litepix` context value (undefined = all defaults) into a StackConfig. */
@@ -256,6 +264,13 @@ export function parseStackConfig(value: unknown): StackConfig {
     logLevel: oneOf(raw, 'logLevel', d.logLevel, ['debug', 'info', 'warn', 'error', 'silent']),
     logRetentionDays: retention(raw, 'logRetentionDays', d.logRetentionDays),
     alarmOrigin5xxPercent: integer(raw, 'alarmOrigin5xxPercent', d.alarmOrigin5xxPercent, 1, 100),
+    alarmEmails: list(raw, 'alarmEmails', d.alarmEmails, EMAIL, 'e-mail addresses'),
+    alarmTopicArn: text(
+      raw,
+      'alarmTopicArn',
+      SNS_ARN,
+      'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)',
+    ),
     configFile: text(raw, 'configFile', /^\S+\.json$/, 'a path to a .json file'),
     transformSettings: settings(raw, 'transformSettings', TRANSFORM_SETTINGS),
     prewarmSettings: settings(raw, 'prewarmSettings', PREWARM_SETTINGS),

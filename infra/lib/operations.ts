@@ -1,12 +1,16 @@
 /**
  * Alarms and a small dashboard: the origin's 5xx rate (Function URL metrics), Lambda errors
- * and throttles, and a dead-letter queue that is not empty. Alarms have no actions: add an SNS
- * topic to `alarms` (or in the console) to be paged.
+ * and throttles, and a dead-letter queue that is not empty. Alarms notify (when they fire and
+ * when they clear) an SNS topic: one the stack creates for `alarmEmails`, and/or the existing
+ * `alarmTopicArn`; with neither, they only show on the dashboard.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StackConfig } from './config.ts';
@@ -27,6 +31,8 @@ const FIVE_MINUTES = Duration.minutes(5);
 export class Operations extends Construct {
   readonly alarms: cw.Alarm[] = [];
   readonly dashboard: cw.Dashboard;
+  /** The topic made for `alarmEmails`, if any. */
+  readonly alarmTopic: sns.Topic | undefined;
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
@@ -39,6 +45,17 @@ export class Operations extends Construct {
       usingMetrics: { requests: sum(origin, 'UrlRequestCount'), errors: sum(origin, 'Url5xxCount') },
       period: FIVE_MINUTES,
     });
+    const topics: sns.ITopic[] = [];
+    if (config.alarmEmails.length > 0) {
+      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+        displayName: 'litepix alarms',
+        enforceSSL: true,
+      });
+      for (const email of config.alarmEmails) this.alarmTopic.addSubscription(new EmailSubscription(email));
+      topics.push(this.alarmTopic);
+    }
+    if (config.alarmTopicArn)
+      topics.push(sns.Topic.fromTopicArn(this, 'ExistingAlarmTopic', config.alarmTopicArn));
     const alarm = (name: string, metric: cw.IMetric, threshold: number, description: string, periods = 1) => {
       const a = new cw.Alarm(this, name, {
         metric,
@@ -49,6 +66,10 @@ export class Operations extends Construct {
         treatMissingData: cw.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
+      for (const topic of topics) {
+        a.addAlarmAction(new SnsAction(topic));
+        a.addOkAction(new SnsAction(topic));
+      }
       this.alarms.push(a);
       return a;
     };

@@ -62,6 +62,11 @@ describe('stack configuration (the litepix context key)', () => {
       'expected an ACM certificate ARN in us-east-1',
     ],
     [{ memory: 1024 }, 'Unknown setting litepix.memory: expected one of originalsBucketName,'],
+    [{ alarmEmails: ['ops'] }, 'Invalid litepix.alarmEmails ["ops"]: expected an array of e-mail addresses'],
+    [
+      { alarmTopicArn: 'arn:aws:sqs:us-east-1:123456789012:pager' },
+      'expected an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)',
+    ],
     [
       { transformSettings: ['LITEPIX_QUALITY_TARGET=0.9'] },
       'Invalid litepix.transformSettings ["LITEPIX_QUALITY_TARGET=0.9"]: expected an object of environment variables',

@@ -51,7 +51,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     ]);
   });
 
-  it('everything on (signing, custom domain, logs, existing bucket): logging and TLS findings are fixed, not acknowledged', async () => {
+  it('everything on (signing, custom domain, logs, existing bucket, alarm e-mails): logging and TLS findings are fixed, not acknowledged', async () => {
     const nag = await nagReport({
       signing: true,
       accessLogs: true,
@@ -60,6 +60,8 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       originalsBucketName: 'my-photos',
       originShieldRegion: 'eu-central-1',
       corsAllowOrigins: ['*'],
+      alarmEmails: ['ops@example.com'],
+      alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:pager',
     });
     expect(nag.violations).toEqual([]);
     const rules = nag.suppressedViolations.map((s) => s.ruleName);

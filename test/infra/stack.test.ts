@@ -620,6 +620,40 @@ describe('operations', () => {
     });
     base.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     base.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    // Without a topic configured, alarms notify no one (they show on the dashboard).
+    for (const alarm of Object.values(base.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toBeUndefined();
+    }
+    base.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  it('alarms tell the e-mail topic and an existing topic when they fire and when they clear', async () => {
+    const existing = 'arn:aws:sns:us-east-1:123456789012:pager';
+    const t = (
+      await synthStack({ alarmEmails: ['ops@example.com', 'oncall@example.com'], alarmTopicArn: existing })
+    ).template as Template;
+    const topic = idOf(t, 'AWS::SNS::Topic');
+    for (const email of ['ops@example.com', 'oncall@example.com']) {
+      t.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: email,
+        TopicArn: { Ref: topic },
+      });
+    }
+    // enforceSSL: the topic policy refuses non-TLS publishing.
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      }),
+    });
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(8);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }, existing]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topic }, existing]);
+    }
   });
 
   it('outputs the distribution domain, bucket names and queue URL', () => {
