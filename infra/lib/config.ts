@@ -275,6 +275,13 @@ export function parseStackConfig(value: unknown): StackConfig {
     transformSettings: settings(raw, 'transformSettings', TRANSFORM_SETTINGS),
     prewarmSettings: settings(raw, 'prewarmSettings', PREWARM_SETTINGS),
   };
+  if (config.signing && config.prewarmSettings.LITEPIX_PREWARM_VERIFY_CDN === 'true') {
+    // The pre-warm Lambdas hold no signing secret (it lives in the KeyValueStore only), so each
+    // check through the CDN would be refused with 403.
+    throw new StackConfigError(
+      'litepix.prewarmSettings.LITEPIX_PREWARM_VERIFY_CDN cannot be on with litepix.signing: the pre-warm Lambdas have no signing secret (each variant is still verified by decoding it from the bucket)',
+    );
+  }
   const budget = config.transformSettings.LITEPIX_REQUEST_TIMEOUT_MS;
   if (
     budget !== undefined &&

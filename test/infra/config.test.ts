@@ -96,6 +96,10 @@ describe('stack configuration (the litepix context key)', () => {
       'litepix.prewarmSettings.LITEPIX_SIGNING_SECRET is set by litepix.signing (secrets live in the KeyValueStore',
     ],
     [
+      { signing: true, prewarmSettings: { LITEPIX_PREWARM_VERIFY_CDN: 'true' } },
+      'litepix.prewarmSettings.LITEPIX_PREWARM_VERIFY_CDN cannot be on with litepix.signing',
+    ],
+    [
       { originTimeoutSeconds: 10, transformSettings: { LITEPIX_REQUEST_TIMEOUT_MS: '10000' } },
       'Invalid litepix.transformSettings.LITEPIX_REQUEST_TIMEOUT_MS "10000": expected less than litepix.originTimeoutSeconds (10 s)',
     ],
