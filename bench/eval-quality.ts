@@ -329,6 +329,45 @@ function equalQuality(cs: Case[], judge: Judge): EqualQuality {
 
 const ratioCell = (x: number) => (Number.isFinite(x) ? f2(x) : 'n/a');
 
+/** What a search steering by `steer` (higher = better) would pick for one image at `target`: bytes and butteraugli interpolated between the ladder steps around it. */
+function steered(
+  c: Case,
+  steer: (v: Variant) => number,
+  target: number,
+): { bytes: number; butteraugli: number } {
+  const steps = LADDER.flatMap((q) => c.variants.filter((v) => v.label === String(q)));
+  const first = steps[0];
+  const last = steps[steps.length - 1];
+  if (first === undefined || last === undefined) return { bytes: Number.NaN, butteraugli: Number.NaN };
+  if (steer(first) >= target) return first;
+  for (let i = 0; i + 1 < steps.length; i++) {
+    const a = steps[i] as Variant;
+    const b = steps[i + 1] as Variant;
+    if (steer(a) < target && steer(b) >= target) {
+      const t = (target - steer(a)) / (steer(b) - steer(a));
+      return {
+        bytes: Math.exp(Math.log(a.bytes) + t * (Math.log(b.bytes) - Math.log(a.bytes))),
+        butteraugli: a.butteraugli + t * (b.butteraugli - a.butteraugli),
+      };
+    }
+  }
+  return last;
+}
+
+/** The search simulated on the stored ladder with `steer` at each of `targets`: the range of (median bytes ÷ fixed quality at the same butteraugli p90). */
+function simulatedRange(cs: Case[], steer: (v: Variant) => number, targets: number[]): string {
+  const ratios = targets.flatMap((target) => {
+    const picks = cs.map((c) => steered(c, steer, target));
+    const p90 = quantile(
+      picks.map((p) => p.butteraugli),
+      0.9,
+    );
+    const ratio = median(picks.map((p) => p.bytes)) / fixedBytesAtP90(cs, 'butteraugli', p90);
+    return Number.isFinite(ratio) ? [ratio] : [];
+  });
+  return ratios.length === 0 ? 'n/a' : `${f2(Math.min(...ratios))}–${f2(Math.max(...ratios))}`;
+}
+
 interface Run {
   generated: string;
   seconds: number;
@@ -406,6 +445,24 @@ function render({ cases, specs, seconds, generated, full }: Run): string {
     lines.push(
       `| ${set} | ${format} | ${f3(s.autoP90)} | ${s.step !== undefined ? `q${s.step}` : '> q95'} | ` +
         `**${ratioCell(s.ratio)}**${Number.isFinite(s.ratio) && s.ratio > BYTES_TARGET ? ' ⚠' : ''} | ${ratioCell(s.between)} | ${ratioCell(s.ideal)} |`,
+    );
+  }
+  lines.push(
+    '',
+    '## What a better in-process metric could buy',
+    '',
+    "The search simulated on the stored ladder (each image's bytes and butteraugli interpolated where the steering score crosses the target), judged like the summary: median bytes ÷ the fixed quality between steps at the same butteraugli p90, as a range over the targets. " +
+      "Steering by litepix's score (targets 0.93–0.97), by SSIMULACRA v1 as if it were ported in-process (0.015–0.04), and by butteraugli itself (1.0–1.3, the ideal). Below 1.00 the search beats a fixed quality tuned to its own worst case.",
+    '',
+    '| set | format | litepix score | SSIMULACRA v1 in the loop | butteraugli in the loop |',
+    '|---|---|---:|---:|---:|',
+  );
+  for (const [key, cs] of groups) {
+    const [set, format] = key.split('|') as [string, Format];
+    lines.push(
+      `| ${set} | ${format} | ${simulatedRange(cs, (v) => v.score, [0.93, 0.94, 0.95, 0.96, 0.97])} | ` +
+        `${simulatedRange(cs, (v) => -v.ssimulacra, [-0.04, -0.03, -0.025, -0.02, -0.015])} | ` +
+        `${simulatedRange(cs, (v) => -v.butteraugli, [-1.3, -1.2, -1.1, -1.0])} |`,
     );
   }
   lines.push(
