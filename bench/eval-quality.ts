@@ -280,19 +280,6 @@ function fixedBytesAtP90(cs: Case[], judge: Judge, p90: number): number {
   return crossing(steps, p90);
 }
 
-/** One image's bytes at `judge` = `target` on its own ladder (an ideal search's choice); clamped to the ladder's ends. */
-function bytesAtScore(c: Case, judge: Judge, target: number): number {
-  const steps = LADDER.flatMap((q) => c.variants.filter((v) => v.label === String(q))).map((v) => ({
-    score: v[judge],
-    bytes: v.bytes,
-  }));
-  const first = steps[0];
-  const last = steps[steps.length - 1];
-  if (first !== undefined && first.score <= target) return first.bytes;
-  if (last !== undefined && last.score >= target) return last.bytes;
-  return crossing(steps, target);
-}
-
 interface EqualQuality {
   autoKb: number;
   autoP90: number;
@@ -323,7 +310,7 @@ function equalQuality(cs: Case[], judge: Judge): EqualQuality {
     stepKb,
     ratio: autoKb / stepKb,
     between: autoKb / fixedKb,
-    ideal: median(cs.map((c) => bytesAtScore(c, judge, autoP90))) / fixedKb,
+    ideal: median(cs.map((c) => steered(c, (v) => -v[judge], -autoP90).bytes)) / fixedKb,
   };
 }
 
