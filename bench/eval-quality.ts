@@ -249,18 +249,35 @@ const kb = (n: number) => `${(n / 1024).toFixed(1)}`;
 const f2 = (x: number) => x.toFixed(2);
 const f3 = (x: number) => x.toFixed(3);
 
-/** Log-linear interpolation of bytes between two ladder steps, at the point where `score` crosses `target`. */
-function crossing(steps: Array<{ score: number; bytes: number }>, target: number): number {
+interface Step {
+  /** What is steered on, rising with quality. */
+  at: number;
+  bytes: number;
+  butteraugli: number;
+}
+
+/**
+ * Bytes (log-linear) and butteraugli (linear) where `at` reaches `target` between two ladder
+ * steps. Outside the ladder: `clamp` gives its nearest end, else NaN.
+ */
+function interpolate(steps: Step[], target: number, clamp: boolean): { bytes: number; butteraugli: number } {
+  const first = steps[0];
+  const last = steps[steps.length - 1];
+  const none = { bytes: Number.NaN, butteraugli: Number.NaN };
+  if (first === undefined || last === undefined) return none;
+  if (first.at >= target) return clamp || first.at === target ? first : none;
   for (let i = 0; i + 1 < steps.length; i++) {
-    const a = steps[i];
-    const b = steps[i + 1];
-    if (a === undefined || b === undefined) continue;
-    if (a.score >= target && b.score <= target) {
-      const t = a.score === b.score ? 0 : (a.score - target) / (a.score - b.score);
-      return Math.exp(Math.log(a.bytes) + t * (Math.log(b.bytes) - Math.log(a.bytes)));
+    const a = steps[i] as Step;
+    const b = steps[i + 1] as Step;
+    if (a.at < target && b.at >= target) {
+      const t = (target - a.at) / (b.at - a.at);
+      return {
+        bytes: Math.exp(Math.log(a.bytes) + t * (Math.log(b.bytes) - Math.log(a.bytes))),
+        butteraugli: a.butteraugli + t * (b.butteraugli - a.butteraugli),
+      };
     }
   }
-  return Number.NaN; // the target lies outside the ladder
+  return clamp ? last : none;
 }
 
 type Judge = 'butteraugli' | 'ssimulacra';
@@ -270,14 +287,15 @@ function fixedBytesAtP90(cs: Case[], judge: Judge, p90: number): number {
   const steps = LADDER.map((q) => {
     const vs = cs.flatMap((c) => c.variants.filter((v) => v.label === String(q)));
     return {
-      score: quantile(
+      at: -quantile(
         vs.map((v) => v[judge]),
         0.9,
       ),
       bytes: median(vs.map((v) => v.bytes)),
+      butteraugli: Number.NaN,
     };
   });
-  return crossing(steps, p90);
+  return interpolate(steps, -p90, false).bytes;
 }
 
 interface EqualQuality {
@@ -322,23 +340,12 @@ function steered(
   steer: (v: Variant) => number,
   target: number,
 ): { bytes: number; butteraugli: number } {
-  const steps = LADDER.flatMap((q) => c.variants.filter((v) => v.label === String(q)));
-  const first = steps[0];
-  const last = steps[steps.length - 1];
-  if (first === undefined || last === undefined) return { bytes: Number.NaN, butteraugli: Number.NaN };
-  if (steer(first) >= target) return first;
-  for (let i = 0; i + 1 < steps.length; i++) {
-    const a = steps[i] as Variant;
-    const b = steps[i + 1] as Variant;
-    if (steer(a) < target && steer(b) >= target) {
-      const t = (target - steer(a)) / (steer(b) - steer(a));
-      return {
-        bytes: Math.exp(Math.log(a.bytes) + t * (Math.log(b.bytes) - Math.log(a.bytes))),
-        butteraugli: a.butteraugli + t * (b.butteraugli - a.butteraugli),
-      };
-    }
-  }
-  return last;
+  const steps = LADDER.flatMap((q) => c.variants.filter((v) => v.label === String(q))).map((v) => ({
+    at: steer(v),
+    bytes: v.bytes,
+    butteraugli: v.butteraugli,
+  }));
+  return interpolate(steps, target, true);
 }
 
 /** The search simulated on the stored ladder with `steer` at each of `targets`: the range of (median bytes ÷ fixed quality at the same butteraugli p90). */

@@ -3,6 +3,7 @@
  * table). The CDK app reads it from the `litepix` context key (cdk.json or `-c litepix=…`);
  * parseStackConfig validates every field with a message naming it and what is allowed.
  */
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../origin-fn/origin-handler.ts';
 
 export type PriceClassName = 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
 export type Architecture = 'arm64' | 'x86_64';
@@ -115,7 +116,9 @@ const STACK_MANAGED: Record<string, string> = {
 /** The origin's time budget when transformSettings does not set one: its default, inside the Lambda's timeout. */
 export function requestTimeoutMs(config: StackConfig): number {
   const given = config.transformSettings.LITEPIX_REQUEST_TIMEOUT_MS;
-  return given !== undefined ? Number(given) : Math.min(20_000, (config.originTimeoutSeconds - 1) * 1000);
+  return given !== undefined
+    ? Number(given)
+    : Math.min(DEFAULT_REQUEST_TIMEOUT_MS, (config.originTimeoutSeconds - 1) * 1000);
 }
 
 export const DEFAULT_STACK_CONFIG: StackConfig = {
