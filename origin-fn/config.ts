@@ -9,11 +9,10 @@ import { resolveGrammarConfig } from '../edge-fn/grammar/resolve-config.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './origin-handler.ts';
 import { isBucketName } from './s3-store.ts';
 import {
-  BOOST_RANGE,
   DEFAULT_LIMITS,
+  DISTANCE_RANGE,
   MAX_ENCODES,
   type QualitySettings,
-  TARGET_RANGE,
   type TransformLimits,
   validateLimits,
 } from './transform/limits.ts';
@@ -59,27 +58,42 @@ function decimal(env: Env, name: string, fallback: number, min: number, max: num
   return n;
 }
 
+/**
+ * Settings of earlier releases that are no longer read, with what replaced them: refused, so that
+ * a deployment that still sets one is told rather than silently given the default.
+ */
+const RETIRED: Readonly<Record<string, string>> = {
+  LITEPIX_QUALITY_TARGET:
+    'set LITEPIX_QUALITY_DISTANCE instead (the q=auto metric is now a perceptual distance in butteraugli units: lower is stricter, default 1.0)',
+  LITEPIX_QUALITY_LITE_TARGET:
+    'set LITEPIX_QUALITY_LITE_DISTANCE instead (a perceptual distance in butteraugli units: lower is stricter, default 1.5)',
+  LITEPIX_QUALITY_LARGE_BOOST:
+    'it has no replacement: the perceptual distance needs no size correction, one distance holds at every output size',
+};
+
+function refuseRetired(env: Env): void {
+  for (const [name, instead] of Object.entries(RETIRED)) {
+    if (env[name] !== undefined && env[name] !== '') {
+      throw new ConfigError(`${name} is no longer read: ${instead}`);
+    }
+  }
+}
+
 function qualityFrom(env: Env): QualitySettings {
+  refuseRetired(env);
   const defaults = DEFAULT_LIMITS.quality;
-  const { min, max } = TARGET_RANGE;
+  const { min, max } = DISTANCE_RANGE;
   return {
     auto: {
       ...defaults.auto,
-      target: decimal(env, 'LITEPIX_QUALITY_TARGET', defaults.auto.target, min, max),
+      distance: decimal(env, 'LITEPIX_QUALITY_DISTANCE', defaults.auto.distance, min, max),
     },
     lite: {
       ...defaults.lite,
-      target: decimal(env, 'LITEPIX_QUALITY_LITE_TARGET', defaults.lite.target, min, max),
+      distance: decimal(env, 'LITEPIX_QUALITY_LITE_DISTANCE', defaults.lite.distance, min, max),
     },
     maxEncodes: integer(env, 'LITEPIX_QUALITY_MAX_ENCODES', defaults.maxEncodes, 1, MAX_ENCODES),
     budgetMs: integer(env, 'LITEPIX_QUALITY_BUDGET_MS', defaults.budgetMs, 0, 60_000),
-    largeBoost: decimal(
-      env,
-      'LITEPIX_QUALITY_LARGE_BOOST',
-      defaults.largeBoost,
-      BOOST_RANGE.min,
-      BOOST_RANGE.max,
-    ),
   };
 }
 

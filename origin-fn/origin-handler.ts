@@ -169,7 +169,7 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
         bytesIn: result.originalBytes,
         bytesOut: result.bytes.length,
         quality: result.quality,
-        qualityScore: result.qualityReport.score,
+        qualityDistance: result.qualityReport.distance,
         qualityMode: result.qualityReport.mode,
         encodes: result.qualityReport.encodes,
         servedOriginal: result.servedOriginal,

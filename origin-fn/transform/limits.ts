@@ -40,8 +40,11 @@ export interface TransformLimits {
 
 /** One profile of the search: `auto` (visually lossless, the default) or `lite` (Save-Data). */
 export interface QualityProfile {
-  /** Similarity (0.5–1, see similarity.ts) the chosen candidate must reach. */
-  target: number;
+  /**
+   * Largest perceptual distance (distance.ts: butteraugli 3-norm units, 0 = identical) the chosen
+   * candidate may have.
+   */
+  distance: number;
   /** The safe defaults, encoded when the search falls back, and for animations (not searched). */
   fallback: FormatQualities;
 }
@@ -53,39 +56,12 @@ export interface QualitySettings {
   maxEncodes: number;
   /** Time (ms) after which the search starts no new encode; 0 = always the fallback. */
   budgetMs: number;
-  /**
-   * Added to both targets for large outputs (`sizedTarget`): in full from `LARGE_OUTPUT_PIXELS`
-   * (4 MP) up, none up to 1 MP, in between by log2 of the pixel count. 0 = one target at every size.
-   */
-  largeBoost: number;
-}
-
-/** Outputs of this many pixels and more get the full `largeBoost`. */
-export const LARGE_OUTPUT_PIXELS = 4_000_000;
-/** Outputs up to this many pixels are searched against the profile's target as it is. */
-export const SMALL_OUTPUT_PIXELS = 1_000_000;
-/** Allowed `largeBoost` values. */
-export const BOOST_RANGE = { min: 0, max: 0.05 } as const;
-
-/**
- * The similarity target for an output of `pixels` pixels. A large output is looked at closer to
- * 1:1 and, from a camera, is mostly sensor noise and soft detail that SSIM counts as preserved
- * while butteraugli does not: at original size (8–12 MP camera photos) butteraugli's 3-norm ≈ 1.1
- * sits at a score of ≈ 0.965, not at the 0.95 it matches at display size (docs/quality.md).
- */
-export function sizedTarget(target: number, pixels: number, boost: number): number {
-  if (pixels <= SMALL_OUTPUT_PIXELS || boost <= 0) return target;
-  const share = Math.min(
-    1,
-    Math.log2(pixels / SMALL_OUTPUT_PIXELS) / Math.log2(LARGE_OUTPUT_PIXELS / SMALL_OUTPUT_PIXELS),
-  );
-  return Math.min(TARGET_RANGE.max, target + boost * share);
 }
 
 /**
  * Defaults, calibrated on the corpus against butteraugli and SSIMULACRA (docs/quality.md,
- * `npm run eval:quality`): the `auto` target keeps butteraugli's 3-norm around 1.0 (visually
- * lossless; mozjpeg needs q≈80–85 for that on Kodak), `lite` lets it reach about 1.5–2
+ * `npm run eval:quality`): the `auto` distance keeps butteraugli's 3-norm around 1.0 (visually
+ * lossless; mozjpeg needs q≈80–85 for that on Kodak), `lite` lets it reach about 1.5
  * (slightly softer, still clean). The fallbacks are the fixed qualities at which Kodak's
  * butteraugli p90 is about 1.1 (auto) and 1.5 (lite).
  */
@@ -98,16 +74,15 @@ export const DEFAULT_LIMITS: TransformLimits = Object.freeze({
   avifMaxPixels: 6_000_000,
   quality: Object.freeze({
     auto: Object.freeze({
-      target: 0.95,
+      distance: 1.0,
       fallback: Object.freeze({ jpeg: 85, webp: 85, avif: 65, png: 90 }),
     }),
     lite: Object.freeze({
-      target: 0.91,
+      distance: 1.5,
       fallback: Object.freeze({ jpeg: 70, webp: 70, avif: 55, png: 70 }),
     }),
     maxEncodes: 5,
     budgetMs: 2000,
-    largeBoost: 0.015,
   }),
 });
 
@@ -124,14 +99,18 @@ function integerIn(name: string, value: number, min: number, max: number): void 
 
 /** Most encoder runs a variant may cost. */
 export const MAX_ENCODES = 8;
-/** Allowed similarity targets (below 0.5 nothing is recognisable; 1 is lossless). */
-export const TARGET_RANGE = { min: 0.5, max: 1 } as const;
+/**
+ * Allowed distances: 0.2 is about mozjpeg q97 on a photo (stricter only buys bytes), beyond 4
+ * the artefacts are plain to anyone.
+ */
+export const DISTANCE_RANGE = { min: 0.2, max: 4 } as const;
 
 function checkProfile(profile: string, p: QualityProfile): void {
-  const { target } = p;
-  if (typeof target !== 'number' || !(target >= TARGET_RANGE.min && target <= TARGET_RANGE.max)) {
+  const { distance } = p;
+  const { min, max } = DISTANCE_RANGE;
+  if (typeof distance !== 'number' || !(distance >= min && distance <= max)) {
     throw new RangeError(
-      `Invalid quality.${profile}.target ${JSON.stringify(target)}: expected a number from ${TARGET_RANGE.min} to ${TARGET_RANGE.max}`,
+      `Invalid quality.${profile}.distance ${JSON.stringify(distance)}: expected a number from ${min} to ${max}`,
     );
   }
   for (const format of ['jpeg', 'webp', 'avif', 'png'] as const) {
@@ -156,11 +135,5 @@ export function validateLimits(limits: TransformLimits): TransformLimits {
   checkProfile('lite', limits.quality.lite);
   integerIn('quality.maxEncodes', limits.quality.maxEncodes, 1, MAX_ENCODES);
   integerIn('quality.budgetMs', limits.quality.budgetMs, 0, 60_000);
-  const boost = limits.quality.largeBoost;
-  if (typeof boost !== 'number' || !(boost >= BOOST_RANGE.min && boost <= BOOST_RANGE.max)) {
-    throw new RangeError(
-      `Invalid quality.largeBoost ${JSON.stringify(boost)}: expected a number from ${BOOST_RANGE.min} to ${BOOST_RANGE.max}`,
-    );
-  }
   return limits;
 }

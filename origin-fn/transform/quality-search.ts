@@ -1,6 +1,7 @@
 /**
  * The perceptual quality search behind `q=auto` and `q=lite`: the lowest encoder quality whose
- * decoded result stays within a similarity target of the resized, not-yet-encoded pixels.
+ * decoded result stays within a perceptual-distance target of the resized, not-yet-encoded
+ * pixels (distance.ts: butteraugli-like units, lower is closer).
  *
  * Bounded three ways: candidates lie in a per-format quality window; at most `maxEncodes`
  * encoder runs per variant (the first guess comes from the image's detail, then the bracket is
@@ -12,9 +13,9 @@
  * encoders, so no tile straddles a block) of at most `SAMPLE_PIXELS`; the full image is then
  * encoded once at the chosen quality, so a 12 MP variant costs its one full-size encode plus a
  * search on 1 MP. Smaller outputs (a w=828 photo is 0.46 MP) are searched whole: on smaller
- * samples the tile edges bias the scores (WebP's filters smear across them).
+ * samples the tile edges bias the distances (WebP's filters smear across them).
  */
-import { createComparator, type PixelView } from './similarity.ts';
+import { createComparator, type PixelView } from './distance.ts';
 
 export interface QualityWindow {
   min: number;
@@ -24,12 +25,14 @@ export interface QualityWindow {
 export interface SearchRequest {
   /** The pixels candidates are compared with (full image or its tile sample). */
   reference: PixelView;
-  /** Tile side when `reference` is a `sampleTiles` mosaic: windows across its seams are not scored. */
+  /** Tile side when `reference` is a `sampleTiles` mosaic: pixels near its seams are not counted. */
   tile?: number;
   window: QualityWindow;
   /** The quality this profile typically lands on for this format (the first guess's base). */
   typical: number;
-  /** Similarity (0–1) a candidate must reach. */
+  /** Quality steps the first guess moves per unit of the image's detail (see `firstGuess`); 0 = none. */
+  detailSlope?: number;
+  /** Largest perceptual distance (distance.ts) a candidate may have. */
   target: number;
   /** Quality encoded when the search cannot finish (budget spent, nothing met the target). */
   fallback: number;
@@ -48,8 +51,8 @@ export interface SearchRequest {
 
 export interface SearchResult {
   quality: number;
-  /** Similarity of the chosen candidate (on the sample when sampled); undefined when not measured. */
-  score: number | undefined;
+  /** Distance of the chosen candidate (on the sample when sampled); undefined when not measured. */
+  distance: number | undefined;
   /** The chosen candidate's bytes when it was encoded from the searched pixels. */
   bytes: Buffer | undefined;
   /** Encoder runs so far (the final full-size encode, when needed, is not done here). */
@@ -59,23 +62,25 @@ export interface SearchResult {
 }
 
 /**
- * Score gained per quality step near the targets (on Kodak about 0.0025 for mozjpeg, WebP and
- * AVIF alike; flatter on some photos): sizes the first jump from the guess. Later jumps use
- * the slope between the last two candidates, overshooting by half so the target is bracketed.
+ * Distance shed per quality step near the targets (on the corpus photos about 0.024 for mozjpeg
+ * and 0.033 for WebP between butteraugli 0.8 and 1.4): sizes the first jump from the guess.
+ * Later jumps use the slope between the last two candidates, overshooting by half so the target
+ * is bracketed.
  */
-const SLOPE = 0.002;
+const SLOPE = 0.028;
 const OVERSHOOT = 1.5;
 /**
- * A passing candidate this close to the target is taken at once (about two quality steps): on the
- * camera photos at w=828 this saves a third of the encodes (median 3 → 2) for about 2 % more bytes.
+ * A passing candidate this close under the target (8 % of a distance of 1, about three quality
+ * steps) is taken at once: on Kodak and the camera photos at w=828 the search then needs 1.6
+ * encodes on average instead of 2.2 (JPEG) and 2.4 (WebP), for 1–3 % more bytes.
  */
-const CLOSE_ENOUGH = 0.005;
+const CLOSE_ENOUGH = 0.08;
 const MIN_JUMP = 2;
 const MAX_JUMP = 20;
 
 interface Candidate {
   quality: number;
-  score: number;
+  distance: number;
   bytes: Buffer;
 }
 
@@ -83,21 +88,22 @@ const clamp = (q: number, w: QualityWindow) => Math.min(w.max, Math.max(w.min, M
 
 /**
  * The first guess: the quality this profile typically lands on for the format, moved by the
- * image's detail (mean luma gradient; about 6 for a typical photo at display size): smooth,
- * flat or dark images reach the target lower, detailed ones a little higher. Fitted on the
- * corpus photos at w=828 (docs/quality.md).
+ * image's detail (mean luma gradient; about 6 for a typical photo at display size) times a
+ * per-format slope, at most 8 steps either way. Fitted on the corpus photos at display size
+ * (Kodak and w=828): JPEG needs more quality for detailed images (+0.65 a unit), WebP less
+ * (−0.6: its artefacts show on smooth areas and hide in texture), AVIF a little more (+0.5).
  */
-export function firstGuess(activity: number, typical: number, window: QualityWindow): number {
-  return clamp(typical + Math.min(4, Math.max(-8, activity - 6)), window);
+export function firstGuess(activity: number, typical: number, window: QualityWindow, slope = 0): number {
+  return clamp(typical + Math.min(8, Math.max(-8, slope * (activity - 6))), window);
 }
 
 /**
- * The next candidate: a jump sized by the score gap until the target is bracketed, then the
+ * The next candidate: a jump sized by the distance gap until the target is bracketed, then the
  * secant between the bracket's ends (kept strictly inside the bracket).
  */
 function nextQuality(
   quality: number,
-  score: number,
+  distance: number,
   target: number,
   window: QualityWindow,
   failing: Candidate | undefined,
@@ -105,13 +111,15 @@ function nextQuality(
   previous: Candidate | undefined,
 ): number {
   if (failing === undefined || passing === undefined) {
-    const observed = previous !== undefined ? (score - previous.score) / (quality - previous.quality) : 0;
-    const gap = observed > 0 ? (OVERSHOOT * (target - score)) / observed : (target - score) / SLOPE;
+    // Distance shed per quality step, as observed between the last two candidates.
+    const observed =
+      previous !== undefined ? (previous.distance - distance) / (quality - previous.quality) : 0;
+    const gap = observed > 0 ? (OVERSHOOT * (distance - target)) / observed : (distance - target) / SLOPE;
     const jump = Math.sign(gap) * Math.min(MAX_JUMP, Math.max(MIN_JUMP, Math.ceil(Math.abs(gap))));
     return clamp(quality + jump, window);
   }
-  const span = passing.score - failing.score;
-  const t = span > 0 ? (target - failing.score) / span : 0.5;
+  const span = failing.distance - passing.distance;
+  const t = span > 0 ? (failing.distance - target) / span : 0.5;
   const q = Math.ceil(failing.quality + t * (passing.quality - failing.quality));
   return Math.min(passing.quality - 1, Math.max(failing.quality + 1, q));
 }
@@ -126,7 +134,7 @@ export async function searchQuality(request: SearchRequest): Promise<SearchResul
   let failing: Candidate | undefined; // highest quality that missed the target
   let passing: Candidate | undefined; // lowest quality that met it
   let previous: Candidate | undefined; // the candidate before the last one
-  let quality = firstGuess(comparator.activity, request.typical, window);
+  let quality = firstGuess(comparator.activity, request.typical, window, request.detailSlope);
   // Keep one encoder run for the final full-size encode, or (full-size search) for the safe
   // default while nothing has met the target yet.
   const reserve = () => (finalEncode || passing === undefined ? 1 : 0);
@@ -134,34 +142,52 @@ export async function searchQuality(request: SearchRequest): Promise<SearchResul
   while (encodes + reserve() < maxEncodes && now() < deadline) {
     const bytes = await request.encodeAt(quality);
     encodes++;
-    const score = comparator.score(await request.decodeRaw(bytes));
-    const candidate = { quality, score, bytes };
-    if (score >= target) passing = candidate;
+    const distance = comparator.distance(await request.decodeRaw(bytes));
+    const candidate = { quality, distance, bytes };
+    if (distance <= target) passing = candidate;
     else failing = candidate;
     const lo = failing?.quality ?? window.min - 1;
     const hi = passing?.quality ?? window.max + 1;
     if (hi - lo <= 1) break; // bracketed to one step: `passing` is the lowest that passes
-    if (passing !== undefined && passing.score - target <= CLOSE_ENOUGH) break;
-    quality = nextQuality(quality, score, target, window, failing, passing, previous);
+    if (passing !== undefined && target - passing.distance <= CLOSE_ENOUGH) break;
+    quality = nextQuality(quality, distance, target, window, failing, passing, previous);
     previous = candidate;
   }
 
   if (passing !== undefined) {
-    return { quality: passing.quality, score: passing.score, bytes: passing.bytes, encodes, fallback: false };
+    return {
+      quality: passing.quality,
+      distance: passing.distance,
+      bytes: passing.bytes,
+      encodes,
+      fallback: false,
+    };
   }
   if (failing !== undefined && failing.quality >= window.max) {
     // Even the window's top misses the target (noise, film grain): that is the best on offer.
-    return { quality: failing.quality, score: failing.score, bytes: failing.bytes, encodes, fallback: false };
+    return {
+      quality: failing.quality,
+      distance: failing.distance,
+      bytes: failing.bytes,
+      encodes,
+      fallback: false,
+    };
   }
   if (failing !== undefined && failing.quality >= request.fallback) {
-    return { quality: failing.quality, score: failing.score, bytes: failing.bytes, encodes, fallback: true };
+    return {
+      quality: failing.quality,
+      distance: failing.distance,
+      bytes: failing.bytes,
+      encodes,
+      fallback: true,
+    };
   }
   if (finalEncode)
-    return { quality: request.fallback, score: undefined, bytes: undefined, encodes, fallback: true };
+    return { quality: request.fallback, distance: undefined, bytes: undefined, encodes, fallback: true };
   const bytes = await request.encodeAt(request.fallback);
   encodes++;
-  const score = comparator.score(await request.decodeRaw(bytes));
-  return { quality: request.fallback, score, bytes, encodes, fallback: true };
+  const distance = comparator.distance(await request.decodeRaw(bytes));
+  return { quality: request.fallback, distance, bytes, encodes, fallback: true };
 }
 
 /** Tile side of the search sample: a multiple of every encoder's block size (8, 16, 64). */

@@ -11,10 +11,10 @@
  */
 import sharp from 'sharp';
 import type { OutputFormat, Quality } from '../../edge-fn/grammar/types.ts';
+import { createComparator, type PixelView } from './distance.ts';
 import { type Encoded, type EncodeRequest, encode, type RawPixels } from './encode.ts';
-import { type QualitySettings, sizedTarget } from './limits.ts';
+import type { QualitySettings } from './limits.ts';
 import { type QualityWindow, SAMPLE_TILE, sampleTiles, searchQuality } from './quality-search.ts';
-import { createComparator, type PixelView } from './similarity.ts';
 
 /** Quality windows the search stays in (outside them: visibly broken, or bytes for nothing). */
 export const QUALITY_WINDOWS: Readonly<Record<OutputFormat, QualityWindow>> = Object.freeze({
@@ -26,36 +26,42 @@ export const QUALITY_WINDOWS: Readonly<Record<OutputFormat, QualityWindow>> = Ob
 });
 
 /**
- * Where the search starts: the median quality each profile chose on the corpus photos
- * (docs/quality.md), at display size (searched whole: Kodak and camera photos at w=828) and for
- * outputs above 1 MP (searched on a tile sample against the stricter large-output target; camera
- * photos at original size, where sensor noise lets JPEG reach the target far lower). A good start
- * saves encoder runs.
+ * Where the search starts: the median quality at which the corpus photos reach each profile's
+ * distance, at display size (searched whole: Kodak and camera photos at w=828) and for outputs
+ * above 1 MP (searched on a tile sample: camera photos at original size, where sensor noise
+ * masks JPEG's artefacts and lets it reach the target far lower). A good start saves encoder runs.
  */
 export const TYPICAL_QUALITY: Readonly<
   Record<'display' | 'large', Record<'auto' | 'lite', Record<'jpeg' | 'webp' | 'avif', number>>>
 > = Object.freeze({
   display: {
-    auto: { jpeg: 85, webp: 79, avif: 65 },
-    lite: { jpeg: 69, webp: 53, avif: 51 },
+    auto: { jpeg: 84, webp: 84, avif: 67 },
+    lite: { jpeg: 63, webp: 61, avif: 52 },
   },
   large: {
-    auto: { jpeg: 72, webp: 81, avif: 65 },
-    lite: { jpeg: 45, webp: 48, avif: 51 },
+    auto: { jpeg: 73, webp: 83, avif: 60 },
+    lite: { jpeg: 50, webp: 63, avif: 50 },
   },
+});
+
+/** Quality steps per unit of image detail for the first guess (quality-search.ts `firstGuess`). */
+const DETAIL_SLOPE: Readonly<Record<'jpeg' | 'webp' | 'avif', number>> = Object.freeze({
+  jpeg: 0.65,
+  webp: -0.6,
+  avif: 0.5,
 });
 
 /** How a variant's quality was chosen (metadata, log and the x-litepix-quality header). */
 export interface QualityReport {
   /** The encoder quality used; 100 for lossless PNG. */
   quality: number;
-  /** Similarity (0–1) of the served encode to the resized pixels; undefined when not measured. */
-  score: number | undefined;
+  /** Perceptual distance (distance.ts) of the served encode from the resized pixels; undefined when not measured. */
+  distance: number | undefined;
   /** Encoder runs spent on this variant. */
   encodes: number;
   /** `search`: chosen by the search; `fallback`: the safe default (budget spent); `fixed`: numeric q or animation. */
   mode: 'search' | 'fallback' | 'fixed';
-  /** The search ran on a tile sample (large outputs) and the score is the sample's. */
+  /** The search ran on a tile sample (large outputs) and the distance is the sample's. */
   sampled: boolean;
 }
 
@@ -83,7 +89,7 @@ export async function encodeWithQuality(
     const encoded = await encode(pixels, { ...base, quality });
     return {
       encoded,
-      report: { quality: encoded.quality, score: undefined, encodes: 1, mode: 'fixed', sampled: false },
+      report: { quality: encoded.quality, distance: undefined, encodes: 1, mode: 'fixed', sampled: false },
     };
   }
   const profile = settings[quality];
@@ -92,10 +98,10 @@ export async function encodeWithQuality(
     const encoded = await encode(pixels, { ...base, quality: fallback });
     return {
       encoded,
-      report: { quality: encoded.quality, score: undefined, encodes: 1, mode: 'fixed', sampled: false },
+      report: { quality: encoded.quality, distance: undefined, encodes: 1, mode: 'fixed', sampled: false },
     };
   }
-  if (base.format === 'png') return encodePng(pixels, base, profile.target, fallback, settings);
+  if (base.format === 'png') return encodePng(pixels, base, profile.distance, fallback, settings);
   const deadline = now() + settings.budgetMs;
 
   const sample = sampleTiles(pixels);
@@ -105,7 +111,8 @@ export async function encodeWithQuality(
     ...(sample !== undefined ? { tile: SAMPLE_TILE } : {}),
     window: QUALITY_WINDOWS[base.format],
     typical: TYPICAL_QUALITY[sample !== undefined ? 'large' : 'display'][quality][base.format],
-    target: sizedTarget(profile.target, pixels.width * pixels.height, settings.largeBoost),
+    detailSlope: DETAIL_SLOPE[base.format],
+    target: profile.distance,
     fallback,
     maxEncodes: settings.maxEncodes,
     finalEncode: sample !== undefined,
@@ -116,7 +123,7 @@ export async function encodeWithQuality(
   });
   const report: QualityReport = {
     quality: result.quality,
-    score: result.score,
+    distance: result.distance,
     encodes: result.encodes,
     mode: result.fallback ? 'fallback' : 'search',
     sampled: sample !== undefined,
@@ -157,35 +164,35 @@ async function encodePng(
   if (settings.maxEncodes < 2 || settings.budgetMs <= 0) {
     return {
       encoded: await truecolour,
-      report: { quality: 100, score: 1, encodes: 1, mode: 'fallback', sampled: false },
+      report: { quality: 100, distance: 0, encodes: 1, mode: 'fallback', sampled: false },
     };
   }
   const palette = await encode(pixels, { ...base, quality: paletteQuality, png: 'palette' });
   const lossless = await truecolour;
   if (palette.bytes.length < lossless.bytes.length) {
-    const score = createComparator(pixels).score(await decodeRaw(palette.bytes));
-    if (score >= target) {
+    const distance = createComparator(pixels).distance(await decodeRaw(palette.bytes));
+    if (distance <= target) {
       return {
         encoded: palette,
-        report: { quality: palette.quality, score, encodes: 2, mode: 'search', sampled: false },
+        report: { quality: palette.quality, distance, encodes: 2, mode: 'search', sampled: false },
       };
     }
   }
   return {
     encoded: lossless,
-    report: { quality: 100, score: 1, encodes: 2, mode: 'search', sampled: false },
+    report: { quality: 100, distance: 0, encodes: 2, mode: 'search', sampled: false },
   };
 }
 
 /**
  * The `x-litepix-quality` header (and the stored variant's `quality` metadata), e.g.
- * `q=74; score=0.9506; encodes=2`, `q=74; score=0.9511; encodes=3; sampled`,
+ * `q=74; distance=0.982; encodes=2`, `q=74; distance=0.954; encodes=3; sampled`,
  * `q=85; encodes=1; fallback`, or `q=75` for a numeric quality.
  */
 export function formatQualityHeader(report: QualityReport): string {
   if (report.mode === 'fixed') return `q=${report.quality}`;
   const parts = [`q=${report.quality}`];
-  if (report.score !== undefined) parts.push(`score=${report.score.toFixed(4)}`);
+  if (report.distance !== undefined) parts.push(`distance=${report.distance.toFixed(3)}`);
   parts.push(`encodes=${report.encodes}`);
   if (report.sampled) parts.push('sampled');
   if (report.mode === 'fallback') parts.push('fallback');

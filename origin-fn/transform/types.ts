@@ -21,7 +21,7 @@ export interface TransformResult {
   quality: number;
   /** True when the source's own bytes are served because no encode was lighter. */
   servedOriginal: boolean;
-  /** How the quality was chosen: search or fixed, similarity score, encoder runs. */
+  /** How the quality was chosen: search or fixed, perceptual distance, encoder runs. */
   qualityReport: QualityReport;
   /** True when the output keeps every frame of an animated source. */
   animated: boolean;

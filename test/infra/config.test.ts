@@ -68,24 +68,24 @@ describe('stack configuration (the litepix context key)', () => {
       'expected an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)',
     ],
     [
-      { transformSettings: ['LITEPIX_QUALITY_TARGET=0.9'] },
-      'Invalid litepix.transformSettings ["LITEPIX_QUALITY_TARGET=0.9"]: expected an object of environment variables',
+      { transformSettings: ['LITEPIX_QUALITY_DISTANCE=0.9'] },
+      'Invalid litepix.transformSettings ["LITEPIX_QUALITY_DISTANCE=0.9"]: expected an object of environment variables',
     ],
     [
       { transformSettings: { LITEPIX_QUALITY_MAX_ENCODES: 3 } },
       'Invalid litepix.transformSettings.LITEPIX_QUALITY_MAX_ENCODES 3: expected a string (environment variables are text: "3", "true")',
     ],
     [
-      { transformSettings: { LITEPIX_QUALITY_TARGETS: '0.9' } },
-      'Unknown litepix.transformSettings.LITEPIX_QUALITY_TARGETS: expected one of LITEPIX_MAX_SOURCE_BYTES,',
+      { transformSettings: { LITEPIX_QUALITY_DISTANCES: '0.9' } },
+      'Unknown litepix.transformSettings.LITEPIX_QUALITY_DISTANCES: expected one of LITEPIX_MAX_SOURCE_BYTES,',
     ],
     [
       { transformSettings: { LITEPIX_PREWARM_FORMATS: 'webp' } },
       'Unknown litepix.transformSettings.LITEPIX_PREWARM_FORMATS',
     ],
     [
-      { prewarmSettings: { LITEPIX_QUALITY_TARGET: '0.9' } },
-      'Unknown litepix.prewarmSettings.LITEPIX_QUALITY_TARGET: expected one of LITEPIX_PREWARM_FORMATS,',
+      { prewarmSettings: { LITEPIX_QUALITY_DISTANCE: '0.9' } },
+      'Unknown litepix.prewarmSettings.LITEPIX_QUALITY_DISTANCE: expected one of LITEPIX_PREWARM_FORMATS,',
     ],
     [
       { transformSettings: { LITEPIX_VARIANTS_BUCKET: 'mine' } },

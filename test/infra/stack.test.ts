@@ -505,8 +505,8 @@ describe('pre-warm', () => {
   });
 
   it('a setting the Lambdas would refuse stops the synth with their message', async () => {
-    await expect(synthStack({ transformSettings: { LITEPIX_QUALITY_TARGET: '2' } })).rejects.toThrow(
-      'litepix.transformSettings: Invalid LITEPIX_QUALITY_TARGET "2": expected a number from 0.5 to 1',
+    await expect(synthStack({ transformSettings: { LITEPIX_QUALITY_DISTANCE: '9' } })).rejects.toThrow(
+      'litepix.transformSettings: Invalid LITEPIX_QUALITY_DISTANCE "9": expected a number from 0.2 to 4',
     );
     await expect(
       synthStack({ prewarmSettings: { LITEPIX_PREWARM_REWRITE_PRESET: 'poster' } }),

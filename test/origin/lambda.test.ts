@@ -106,11 +106,10 @@ describe('origin configuration from the environment', () => {
     });
     expect(config.grammar.version).toBe('v1');
     expect(config.limits.quality).toMatchObject({
-      auto: { target: 0.95 },
-      lite: { target: 0.91 },
+      auto: { distance: 1 },
+      lite: { distance: 1.5 },
       maxEncodes: 5,
       budgetMs: 2000,
-      largeBoost: 0.015,
     });
   });
 
@@ -146,12 +145,12 @@ describe('origin configuration from the environment', () => {
       'Invalid LITEPIX_VARIANTS_BUCKET "one-bucket": expected a bucket other than LITEPIX_ORIGINALS_BUCKET',
     ],
     [
-      { LITEPIX_QUALITY_TARGET: '95' },
-      'Invalid LITEPIX_QUALITY_TARGET "95": expected a number from 0.5 to 1',
+      { LITEPIX_QUALITY_DISTANCE: '95' },
+      'Invalid LITEPIX_QUALITY_DISTANCE "95": expected a number from 0.2 to 4',
     ],
     [
-      { LITEPIX_QUALITY_LITE_TARGET: 'low' },
-      'Invalid LITEPIX_QUALITY_LITE_TARGET "low": expected a number from 0.5 to 1',
+      { LITEPIX_QUALITY_LITE_DISTANCE: 'low' },
+      'Invalid LITEPIX_QUALITY_LITE_DISTANCE "low": expected a number from 0.2 to 4',
     ],
     [
       { LITEPIX_QUALITY_MAX_ENCODES: '9' },
@@ -162,8 +161,16 @@ describe('origin configuration from the environment', () => {
       'Invalid LITEPIX_QUALITY_BUDGET_MS "-1": expected an integer from 0 to 60000',
     ],
     [
-      { LITEPIX_QUALITY_LARGE_BOOST: '0.1' },
-      'Invalid LITEPIX_QUALITY_LARGE_BOOST "0.1": expected a number from 0 to 0.05',
+      { LITEPIX_QUALITY_TARGET: '0.95' },
+      'LITEPIX_QUALITY_TARGET is no longer read: set LITEPIX_QUALITY_DISTANCE instead',
+    ],
+    [
+      { LITEPIX_QUALITY_LITE_TARGET: '0.91' },
+      'LITEPIX_QUALITY_LITE_TARGET is no longer read: set LITEPIX_QUALITY_LITE_DISTANCE instead',
+    ],
+    [
+      { LITEPIX_QUALITY_LARGE_BOOST: '0.015' },
+      'LITEPIX_QUALITY_LARGE_BOOST is no longer read: it has no replacement',
     ],
   ])('refuses %j', (env, message) => {
     expect(() => readOriginConfig(env)).toThrow(message);
@@ -184,18 +191,16 @@ describe('origin configuration from the environment', () => {
 
   it('reads the quality search settings', () => {
     const config = readOriginConfig({
-      LITEPIX_QUALITY_TARGET: '0.97',
-      LITEPIX_QUALITY_LITE_TARGET: '0.9',
+      LITEPIX_QUALITY_DISTANCE: '0.8',
+      LITEPIX_QUALITY_LITE_DISTANCE: '2.5',
       LITEPIX_QUALITY_MAX_ENCODES: '3',
       LITEPIX_QUALITY_BUDGET_MS: '0',
-      LITEPIX_QUALITY_LARGE_BOOST: '0',
     });
     expect(config.limits.quality).toMatchObject({
-      auto: { target: 0.97, fallback: { jpeg: 85 } },
-      lite: { target: 0.9 },
+      auto: { distance: 0.8, fallback: { jpeg: 85 } },
+      lite: { distance: 2.5 },
       maxEncodes: 3,
       budgetMs: 0,
-      largeBoost: 0,
     });
   });
 });

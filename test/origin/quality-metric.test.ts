@@ -1,11 +1,11 @@
 /**
- * The in-process perceptual metric (origin-fn/transform/similarity.ts) on in-repo fixtures.
+ * The in-process perceptual metric (origin-fn/transform/distance.ts) on in-repo fixtures.
  * Its agreement with butteraugli is checked in the corpus suite (test/corpus/quality-judge.test.ts),
  * which needs `butteraugli_main`; this file needs nothing beyond the repository.
  */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { createComparator, type PixelView, similarity } from '../../origin-fn/transform/similarity.ts';
+import { createComparator, type PixelView, perceptualDistance } from '../../origin-fn/transform/distance.ts';
 import { fixture } from '../helpers/images.ts';
 
 async function raw(image: Buffer): Promise<PixelView> {
@@ -28,41 +28,46 @@ async function encodeAt(reference: PixelView, format: 'jpeg' | 'webp' | 'avif', 
 
 const photos = ['kodim03-q95.jpg', 'kodim23-q95.jpg', 'kodim13-crop-q95.jpg'];
 
-describe('the similarity metric', () => {
-  it('is 1 for identical pixels and refuses candidates of another size', async () => {
+describe('the perceptual distance', () => {
+  it('is 0 for identical pixels and refuses candidates of another size', async () => {
     const reference = await raw(fixture('kodim23-q95.jpg'));
-    expect(similarity(reference, reference)).toBe(1);
+    expect(perceptualDistance(reference, reference)).toBe(0);
     const smaller = await raw(await sharp(fixture('kodim23-q95.jpg')).resize(384).toBuffer());
-    expect(() => similarity(reference, smaller)).toThrow(
+    expect(() => perceptualDistance(reference, smaller)).toThrow(
       'Cannot compare a 384×256 candidate with a 768×512 reference',
     );
   });
 
   for (const name of photos) {
     for (const format of ['jpeg', 'webp'] as const) {
-      it(`rises strictly along a ${format} quality ladder (${name}, 384 px wide)`, async () => {
+      it(`falls strictly along a ${format} quality ladder (${name}, 384 px wide)`, async () => {
         const reference = await raw(await sharp(fixture(name)).resize(384).toBuffer());
         const ladder = [20, 40, 60, 75, 85, 95];
-        const scores: number[] = [];
-        for (const q of ladder) scores.push(similarity(reference, await encodeAt(reference, format, q)));
-        for (let i = 1; i < scores.length; i++) {
-          expect(scores[i], `q${ladder[i]} vs q${ladder[i - 1]}: ${scores.join(', ')}`).toBeGreaterThan(
-            scores[i - 1] ?? 1,
+        const distances: number[] = [];
+        for (const q of ladder) {
+          distances.push(perceptualDistance(reference, await encodeAt(reference, format, q)));
+        }
+        for (let i = 1; i < distances.length; i++) {
+          expect(distances[i], `q${ladder[i]} vs q${ladder[i - 1]}: ${distances.join(', ')}`).toBeLessThan(
+            distances[i - 1] ?? 0,
           );
         }
-        expect(scores[0]).toBeLessThan(0.9);
-        expect(scores.at(-1)).toBeGreaterThan(0.96);
+        // In butteraugli units: q20 is plainly damaged (> 2), q95 well under the edge of visible (1).
+        expect(distances[0]).toBeGreaterThan(2);
+        expect(distances.at(-1)).toBeLessThan(0.7);
       });
     }
   }
 
-  it('never falls along an AVIF ladder (libaom maps some neighbouring qualities to one quantiser)', async () => {
+  it('never rises along an AVIF ladder (libaom maps some neighbouring qualities to one quantiser)', async () => {
     const reference = await raw(await sharp(fixture('kodim03-q95.jpg')).resize(384).toBuffer());
-    const scores: number[] = [];
+    const distances: number[] = [];
     for (const q of [25, 40, 55, 70, 85])
-      scores.push(similarity(reference, await encodeAt(reference, 'avif', q)));
-    for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeGreaterThanOrEqual(scores[i - 1] ?? 1);
-    expect(scores.at(-1)).toBeGreaterThan(scores[0] ?? 1);
+      distances.push(perceptualDistance(reference, await encodeAt(reference, 'avif', q)));
+    for (let i = 1; i < distances.length; i++) {
+      expect(distances[i]).toBeLessThanOrEqual(distances[i - 1] ?? 0);
+    }
+    expect(distances.at(-1)).toBeLessThan(distances[0] ?? 0);
   });
 
   it('sees a colour loss that luma alone would miss (chroma check)', async () => {
@@ -77,8 +82,8 @@ describe('the similarity metric', () => {
       );
       grey.fill(y, i, i + 3);
     }
-    const score = similarity(reference, { ...reference, data: grey });
-    expect(score).toBeLessThan(0.9);
+    // Far beyond any quality target (a photo's worst JPEG q20 is about 3).
+    expect(perceptualDistance(reference, { ...reference, data: grey })).toBeGreaterThan(5);
   });
 
   it('measures detail: a flat graphic has far less than a textured photo', async () => {
@@ -112,6 +117,36 @@ describe('the similarity metric', () => {
       }
     }
     expect(hidden).toBeGreaterThan(1000);
-    expect(similarity(transparent, { ...transparent, data: changed })).toBe(1);
+    expect(perceptualDistance(transparent, { ...transparent, data: changed })).toBe(0);
+  });
+
+  it('masks fine errors in texture: the same noise counts far more on a smooth area', () => {
+    // Left half flat grey, right half random texture (seeded); ±6 noise on a 32×32 patch of each.
+    const width = 256;
+    const height = 128;
+    let seed = 1;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed >>> 16;
+    };
+    const reference = Buffer.alloc(width * height);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) reference[y * width + x] = x < 128 ? 128 : 88 + (random() % 81);
+    }
+    const noisyPatch = (x0: number) => {
+      const out = Buffer.from(reference);
+      for (let y = 48; y < 80; y++) {
+        for (let x = x0; x < x0 + 32; x++) {
+          const i = y * width + x;
+          out[i] = Math.max(0, Math.min(255, (out[i] ?? 0) + (random() & 1 ? 6 : -6)));
+        }
+      }
+      return out;
+    };
+    const view = (data: Buffer) => ({ data, width, height, channels: 1 });
+    const onFlat = perceptualDistance(view(reference), view(noisyPatch(48)));
+    const onTexture = perceptualDistance(view(reference), view(noisyPatch(176)));
+    expect(onTexture).toBeGreaterThan(0);
+    expect(onFlat).toBeGreaterThan(3 * onTexture);
   });
 });

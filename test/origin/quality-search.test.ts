@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decode } from '../../origin-fn/transform/decode.ts';
+import { createComparator, type PixelView } from '../../origin-fn/transform/distance.ts';
 import { encode, type RawPixels } from '../../origin-fn/transform/encode.ts';
 import {
   createTransformer,
@@ -15,7 +16,6 @@ import {
   QUALITY_WINDOWS,
   type QualitySettings,
 } from '../../origin-fn/transform/index.ts';
-import { LARGE_OUTPUT_PIXELS, sizedTarget } from '../../origin-fn/transform/limits.ts';
 import { encodeWithQuality } from '../../origin-fn/transform/quality.ts';
 import {
   SAMPLE_PIXELS,
@@ -23,7 +23,6 @@ import {
   sampleTiles,
   searchQuality,
 } from '../../origin-fn/transform/quality-search.ts';
-import { createComparator, type PixelView } from '../../origin-fn/transform/similarity.ts';
 import { fixture, spec } from '../helpers/images.ts';
 
 const kodim03 = fixture('kodim03-q95.jpg');
@@ -59,7 +58,7 @@ async function countedSearch(
     reference: pixels,
     window: QUALITY_WINDOWS.jpeg,
     typical: 85,
-    target: over.target ?? DEFAULT_LIMITS.quality.auto.target,
+    target: over.target ?? DEFAULT_LIMITS.quality.auto.distance,
     fallback: 85,
     maxEncodes: over.maxEncodes,
     finalEncode: false,
@@ -79,7 +78,7 @@ describe('the quality search is bounded', () => {
     const pixels = await pixelsOf(kodim03);
     for (const maxEncodes of [1, 2, 3, 5]) {
       // An unreachable target makes the search use everything it may.
-      const { result, calls } = await countedSearch(pixels, { maxEncodes, target: 0.999 });
+      const { result, calls } = await countedSearch(pixels, { maxEncodes, target: 0.01 });
       expect(calls.length, `maxEncodes ${maxEncodes}: ${calls.join(', ')}`).toBeLessThanOrEqual(maxEncodes);
       expect(result.encodes).toBe(calls.length);
       for (const q of calls) {
@@ -99,12 +98,12 @@ describe('the quality search is bounded', () => {
     const pixels = await pixelsOf(kodim03);
     const { result, calls } = await countedSearch(pixels, { maxEncodes: 5 });
     expect(result.fallback).toBe(false);
-    expect(result.score).toBeGreaterThanOrEqual(DEFAULT_LIMITS.quality.auto.target);
+    expect(result.distance).toBeLessThanOrEqual(DEFAULT_LIMITS.quality.auto.distance);
     const passing = calls.filter((q) => q >= result.quality);
     expect(Math.min(...passing)).toBe(result.quality);
-    // The score it reports is the score of the bytes it returns.
+    // The distance it reports is the distance of the bytes it returns.
     const bytes = result.bytes ?? Buffer.alloc(0);
-    expect(createComparator(pixels).score(await decodeRaw(bytes))).toBe(result.score);
+    expect(createComparator(pixels).distance(await decodeRaw(bytes))).toBe(result.distance);
   });
 
   it('a time budget of 0 ms forces the fallback: one encode at the safe default', async () => {
@@ -123,7 +122,7 @@ describe('the quality search is bounded', () => {
       });
       expect(encoded.quality).toBe(DEFAULT_LIMITS.quality.auto.fallback[format]);
       expect(formatQualityHeader(report)).toMatch(
-        new RegExp(`^q=${encoded.quality}; score=0\\.\\d{4}; encodes=1; fallback$`),
+        new RegExp(`^q=${encoded.quality}; distance=\\d+\\.\\d{3}; encodes=1; fallback$`),
       );
     }
   });
@@ -170,7 +169,7 @@ describe('the quality search adapts to the image', () => {
       expect(graphic.quality).toBeLessThan(photo.quality);
       // Both still meet the target, as measured on what is served.
       for (const result of [graphic, photo]) {
-        expect(result.qualityReport.score).toBeGreaterThanOrEqual(DEFAULT_LIMITS.quality.auto.target);
+        expect(result.qualityReport.distance).toBeLessThanOrEqual(DEFAULT_LIMITS.quality.auto.distance);
       }
     });
   }
@@ -180,22 +179,22 @@ describe('the quality search adapts to the image', () => {
     const lite = await transformer.transform(texture, spec({ format: 'webp', quality: 'lite' }));
     expect(lite.quality).toBeLessThan(auto.quality);
     expect(lite.bytes.length).toBeLessThan(auto.bytes.length);
-    expect(lite.qualityReport.score).toBeGreaterThanOrEqual(DEFAULT_LIMITS.quality.lite.target);
-    expect(lite.qualityReport.score).toBeLessThan(DEFAULT_LIMITS.quality.auto.target);
+    expect(lite.qualityReport.distance).toBeLessThanOrEqual(DEFAULT_LIMITS.quality.lite.distance);
+    expect(lite.qualityReport.distance).toBeGreaterThan(DEFAULT_LIMITS.quality.auto.distance);
   });
 
-  it('reports what it measured: the score of the served bytes against the resized pixels', async () => {
+  it('reports what it measured: the distance of the served bytes from the resized pixels', async () => {
     const result = await transformer.transform(kodim03, spec({ format: 'jpeg', width: 384 }));
     const reference = await pixelsOf(await sharp(kodim03).resize(384).png().toBuffer());
     const served = await decodeRaw(result.bytes);
     // The test's reference is resized separately (same kernel), so allow a hair of difference.
-    expect(createComparator(reference).score(served)).toBeCloseTo(result.qualityReport.score ?? 0, 2);
+    expect(createComparator(reference).distance(served)).toBeCloseTo(result.qualityReport.distance ?? 0, 2);
   });
 
   it('a numeric quality is used as given, with one encode', async () => {
     const result = await transformer.transform(kodim03, spec({ format: 'webp', quality: 62 }));
     expect(result.quality).toBe(62);
-    expect(result.qualityReport).toMatchObject({ mode: 'fixed', encodes: 1, score: undefined });
+    expect(result.qualityReport).toMatchObject({ mode: 'fixed', encodes: 1, distance: undefined });
     expect(formatQualityHeader(result.qualityReport)).toBe('q=62');
   });
 });
@@ -238,53 +237,45 @@ describe('the search sample of large outputs', () => {
     expect(result.qualityReport.encodes).toBeLessThanOrEqual(DEFAULT_LIMITS.quality.maxEncodes);
     expect([result.width, result.height]).toEqual([2048, 1365]);
     expect(formatQualityHeader(result.qualityReport)).toMatch(
-      /^q=\d+; score=0\.9\d{3}; encodes=[2-5]; sampled$/,
+      /^q=\d+; distance=[01]\.\d{3}; encodes=[2-5]; sampled$/,
     );
   });
 
-  it('scores a WebP sample like the whole image once the tile seams are left out', async () => {
-    const big = await pixelsOf(await sharp(texture).resize(2048).png().toBuffer());
-    const sample = sampleTiles(big);
-    expect(sample).toBeDefined();
-    if (sample === undefined) return;
-    const encodeAt = async (view: PixelView) =>
-      decodeRaw((await encode(view as RawPixels, { ...base('webp'), quality: 75 })).bytes);
-    const whole = createComparator(big).score(await encodeAt(big));
-    const sampled = await encodeAt(sample);
-    const seamless = createComparator(sample, { tile: SAMPLE_TILE }).score(sampled);
-    const withSeams = createComparator(sample).score(sampled);
-    // WebP's filters smear one tile into the next: scored across the seams, the sample looks
-    // worse than the image ever does; without them it matches the whole image.
-    expect(withSeams).toBeLessThan(seamless);
-    expect(Math.abs(seamless - whole)).toBeLessThan(0.01);
+  it('measures a WebP sample like the whole image once the tile seams are left out', async () => {
+    for (const image of [kodim03, texture]) {
+      const big = await pixelsOf(await sharp(image).resize(2048).png().toBuffer());
+      const sample = sampleTiles(big);
+      expect(sample).toBeDefined();
+      if (sample === undefined) return;
+      const encodeAt = async (view: PixelView) =>
+        decodeRaw((await encode(view as RawPixels, { ...base('webp'), quality: 75 })).bytes);
+      const whole = createComparator(big).distance(await encodeAt(big));
+      const sampled = await encodeAt(sample);
+      const seamless = createComparator(sample, { tile: SAMPLE_TILE }).distance(sampled);
+      const withSeams = createComparator(sample).distance(sampled);
+      // WebP's filters smear one tile into the next: measured across the seams, the sample looks
+      // worse than the image ever does (kodim03: 1.54 against 1.43 whole); without them it is
+      // close to the whole image. Not exact: WebP sets its quantisers per segment from the
+      // statistics of the whole picture, so the mosaic is coded a little differently (the fine
+      // texture: 1.60 against 1.79 whole).
+      expect(withSeams).toBeGreaterThan(seamless);
+      expect(Math.abs(seamless - whole) / whole).toBeLessThan(0.15);
+    }
   });
 });
 
-describe('the target grows with the output size', () => {
-  const { target } = DEFAULT_LIMITS.quality.auto;
-  const boost = DEFAULT_LIMITS.quality.largeBoost;
-
-  it('is the profile target up to 1 MP, target + boost from 4 MP, rising in between', () => {
-    expect(sizedTarget(target, 828 * 552, boost)).toBe(target);
-    expect(sizedTarget(target, SAMPLE_PIXELS, boost)).toBe(target);
-    const mid = sizedTarget(target, 2_000_000, boost);
-    expect(mid).toBeGreaterThan(target);
-    expect(mid).toBeLessThan(target + boost);
-    expect(sizedTarget(target, LARGE_OUTPUT_PIXELS, boost)).toBeCloseTo(target + boost, 10);
-    expect(sizedTarget(target, 12_000_000, boost)).toBeCloseTo(target + boost, 10);
-    expect(sizedTarget(0.99, 12_000_000, 0.05)).toBe(1);
-    expect(sizedTarget(target, 12_000_000, 0)).toBe(target);
-  });
-
-  it('a large output is searched to the stricter target and gets a higher quality', async () => {
+describe('one distance holds at every output size', () => {
+  it('a large output searched on its sample meets the target on the whole image', async () => {
     const big = await pixelsOf(await sharp(texture).resize(2560).png().toBuffer());
-    expect(big.width * big.height).toBeGreaterThan(LARGE_OUTPUT_PIXELS);
-    const strict = await encodeWithQuality(big, base('jpeg'), 'auto', DEFAULT_LIMITS.quality);
-    const flat = await encodeWithQuality(big, base('jpeg'), 'auto', settings({ largeBoost: 0 }));
-    expect(strict.report).toMatchObject({ mode: 'search', sampled: true });
-    expect(strict.report.score).toBeGreaterThanOrEqual(target + boost);
-    expect(flat.report.score).toBeGreaterThanOrEqual(target);
-    expect(strict.report.quality).toBeGreaterThan(flat.report.quality);
-    expect(strict.encoded.bytes.length).toBeGreaterThan(flat.encoded.bytes.length);
+    expect(big.width * big.height).toBeGreaterThan(4 * SAMPLE_PIXELS);
+    const target = DEFAULT_LIMITS.quality.auto.distance;
+    for (const format of ['jpeg', 'webp'] as const) {
+      const { encoded, report } = await encodeWithQuality(big, base(format), 'auto', DEFAULT_LIMITS.quality);
+      expect(report).toMatchObject({ mode: 'search', sampled: true });
+      expect(report.distance).toBeLessThanOrEqual(target);
+      // The sample stands for the image: the served bytes, measured whole, are within 10 % of it.
+      const whole = createComparator(big).distance(await decodeRaw(encoded.bytes));
+      expect(whole, format).toBeLessThanOrEqual(target * 1.1);
+    }
   });
 });

@@ -150,9 +150,9 @@ describe('invalid specs (400) and invalid limits (start-up error)', () => {
     expect(() => validateLimits({ ...DEFAULT_LIMITS, quality: { ...DEFAULT_LIMITS.quality, lite } })).toThrow(
       'Invalid quality.lite.fallback.avif 101: expected an integer from 1 to 100',
     );
-    const auto = { ...DEFAULT_LIMITS.quality.auto, target: 1.5 };
+    const auto = { ...DEFAULT_LIMITS.quality.auto, distance: 0.1 };
     expect(() => validateLimits({ ...DEFAULT_LIMITS, quality: { ...DEFAULT_LIMITS.quality, auto } })).toThrow(
-      'Invalid quality.auto.target 1.5: expected a number from 0.5 to 1',
+      'Invalid quality.auto.distance 0.1: expected a number from 0.2 to 4',
     );
     expect(() =>
       validateLimits({ ...DEFAULT_LIMITS, quality: { ...DEFAULT_LIMITS.quality, maxEncodes: 0 } }),

@@ -11,16 +11,17 @@ const kodim03 = fixture('kodim03-q95.jpg');
 const kodim23 = fixture('kodim23-q95.jpg');
 
 describe('output formats and qualities (Kodak 768×512, JPEG q95 source of 116 KB)', () => {
-  // Measured with the defaults (visually lossless search): JPEG ≈ 48 KB (q84), WebP ≈ 30 KB,
-  // AVIF ≈ 27 KB.
+  // Budgets with some room over what the defaults (visually lossless search) choose: JPEG ≈ 47 KB,
+  // WebP ≈ 43 KB, AVIF ≈ 33 KB. WebP needs about q85 on this smooth, low-contrast image:
+  // butteraugli puts q80 at 1.14 and q85 at 0.97.
   const budgets = [
     { format: 'jpeg', share: 0.45, contentType: 'image/jpeg', decoder: 'jpeg' },
-    { format: 'webp', share: 0.3, contentType: 'image/webp', decoder: 'webp' },
-    { format: 'avif', share: 0.28, contentType: 'image/avif', decoder: 'heif' },
+    { format: 'webp', share: 0.42, contentType: 'image/webp', decoder: 'webp' },
+    { format: 'avif', share: 0.32, contentType: 'image/avif', decoder: 'heif' },
   ] as const;
 
   for (const { format, share, contentType, decoder } of budgets) {
-    it(`encodes ${format} at q=auto within ${share * 100}% of the source bytes and looks the same`, async () => {
+    it(`encodes ${format} at q=auto within ${Math.round(share * 100)}% of the source bytes and looks the same`, async () => {
       const result = await transformer.transform(kodim03, spec({ format }));
       const meta = await sharp(result.bytes).metadata();
       expect(meta.format).toBe(decoder);
@@ -85,14 +86,14 @@ describe('output formats and qualities (Kodak 768×512, JPEG q95 source of 116 K
     expect(result.contentType).toBe('image/png');
   });
 
-  it('PNG keeps the palette when it meets a lower target, and says so', async () => {
-    const quality = { ...DEFAULT_LIMITS.quality, auto: { ...DEFAULT_LIMITS.quality.auto, target: 0.85 } };
+  it('PNG keeps the palette when it meets a more lenient distance, and says so', async () => {
+    const quality = { ...DEFAULT_LIMITS.quality, auto: { ...DEFAULT_LIMITS.quality.auto, distance: 3 } };
     const lenient = createTransformer({ ...DEFAULT_LIMITS, quality });
     const result = await lenient.transform(kodim23, spec({ format: 'png' }));
     expect((await sharp(result.bytes).metadata()).isPalette).toBe(true);
     expect(result.quality).toBe(DEFAULT_LIMITS.quality.auto.fallback.png);
-    expect(result.qualityReport.score).toBeGreaterThanOrEqual(0.85);
-    expect(result.qualityReport.score).toBeLessThan(DEFAULT_LIMITS.quality.auto.target);
+    expect(result.qualityReport.distance).toBeLessThanOrEqual(3);
+    expect(result.qualityReport.distance).toBeGreaterThan(DEFAULT_LIMITS.quality.auto.distance);
     expect(await ssim(kodim23, result.bytes, { maxSide: 768 })).toBeGreaterThan(0.9);
   });
 
