@@ -264,6 +264,10 @@ function activity(y: Float32Array, width: number, height: number): number {
   return count === 0 ? 0 : sum / count;
 }
 
+/** The luma and colour normalisers, tabulated once per process (not per comparison). */
+const lumaPower = powerTable(1, -MASK_POWER);
+const chromaPower = powerTable(CHROMA_MASKING, -2 * MASK_POWER);
+
 /** Pixels either side of a tile seam that a tile-sample comparison leaves out. */
 export const SEAM_MARGIN = 8;
 
@@ -301,10 +305,8 @@ export function createComparator(reference: PixelView, options: ComparatorOption
   // Per-pixel luma normaliser 1 / (floor + detail)^power, and the squared one of the colour error.
   const mask = detail(ref.y, width, height);
   blur(mask, scratch, width, height, MASK_RADIUS, sums);
-  const lumaPower = powerTable(1, -MASK_POWER);
   const lumaNorm = new Float32Array(n);
   for (let i = 0; i < n; i++) lumaNorm[i] = lumaPower(mask[i] ?? 0);
-  const chromaPower = powerTable(CHROMA_MASKING, -2 * MASK_POWER);
   const colour = ref.cb !== undefined && ref.cr !== undefined;
   const chromaNorm = colour ? new Float32Array(cw * ch) : undefined;
   if (chromaNorm !== undefined) {
