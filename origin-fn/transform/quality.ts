@@ -149,8 +149,9 @@ function toRaw(view: PixelView): RawPixels {
 
 /**
  * PNG: libimagequant's quality barely trades bytes for looks (its palettes plateau), so there
- * is no search: one palette at the profile's quality, kept when it meets the target and is
- * smaller than lossless truecolour; otherwise lossless truecolour (which meets any target).
+ * is no search: one palette at the profile's quality, kept when it meets the target (on the
+ * tile sample above 1 MP) and is smaller than lossless truecolour; otherwise lossless truecolour
+ * (which meets any target).
  * Two encoder runs (one when maxEncodes is 1 or the budget is 0: truecolour only).
  */
 async function encodePng(
@@ -170,11 +171,26 @@ async function encodePng(
   const palette = await encode(pixels, { ...base, quality: paletteQuality, png: 'palette' });
   const lossless = await truecolour;
   if (palette.bytes.length < lossless.bytes.length) {
-    const distance = createComparator(pixels).distance(await decodeRaw(palette.bytes));
+    // Above 1 MP the palette is measured on the search's tile sample (the same tiles of the
+    // reference and of the decoded palette): a comparator holds about 20 bytes per pixel, too
+    // much to spend on a 16 MP PNG for one yes/no.
+    const decoded = await decodeRaw(palette.bytes);
+    const sample = sampleTiles(pixels);
+    const sampledPalette = sample !== undefined ? sampleTiles(decoded) : undefined;
+    const distance =
+      sample !== undefined && sampledPalette !== undefined
+        ? createComparator(sample, { tile: SAMPLE_TILE }).distance(sampledPalette)
+        : createComparator(pixels).distance(decoded);
     if (distance <= target) {
       return {
         encoded: palette,
-        report: { quality: palette.quality, distance, encodes: 2, mode: 'search', sampled: false },
+        report: {
+          quality: palette.quality,
+          distance,
+          encodes: 2,
+          mode: 'search',
+          sampled: sampledPalette !== undefined,
+        },
       };
     }
   }

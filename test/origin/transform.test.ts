@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { perceptualDistance } from '../../origin-fn/transform/distance.ts';
 import { createTransformer, DEFAULT_LIMITS, QUALITY_WINDOWS } from '../../origin-fn/transform/index.ts';
 import { fixture, spec } from '../helpers/images.ts';
 import { ssim } from '../helpers/perceptual.ts';
@@ -95,6 +96,24 @@ describe('output formats and qualities (Kodak 768×512, JPEG q95 source of 116 K
     expect(result.qualityReport.distance).toBeLessThanOrEqual(3);
     expect(result.qualityReport.distance).toBeGreaterThan(DEFAULT_LIMITS.quality.auto.distance);
     expect(await ssim(kodim23, result.bytes, { maxSide: 768 })).toBeGreaterThan(0.9);
+  });
+
+  it('PNG above 1 MP measures its palette on the tile sample, like the whole image', async () => {
+    const quality = { ...DEFAULT_LIMITS.quality, auto: { ...DEFAULT_LIMITS.quality.auto, distance: 3 } };
+    const lenient = createTransformer({ ...DEFAULT_LIMITS, quality });
+    const big = await sharp(kodim03).resize(1600).png().toBuffer();
+    const result = await lenient.transform(big, spec({ format: 'png' }));
+    expect([result.width, result.height]).toEqual([1600, 1067]);
+    expect((await sharp(result.bytes).metadata()).isPalette).toBe(true);
+    expect(result.qualityReport).toMatchObject({ mode: 'search', sampled: true, encodes: 2 });
+    // The sample stands for the image: the whole palette, measured whole, is within 15 % of it.
+    const raw = async (image: Buffer) => {
+      const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height, channels: info.channels };
+    };
+    const whole = perceptualDistance(await raw(big), await raw(result.bytes));
+    const sampled = result.qualityReport.distance ?? 0;
+    expect(Math.abs(sampled - whole) / whole, `sample ${sampled}, whole ${whole}`).toBeLessThan(0.15);
   });
 
   it('PNG at q=100 is lossless truecolour', async () => {
