@@ -406,9 +406,11 @@ function render({ cases, specs, seconds, generated, full }: Run): string {
       const v = pick(c, label);
       return v ? [f(v, c)] : [];
     });
+  /** Equal-worst-case figures under butteraugli per set and format (the summary and the narrative). */
+  const byButteraugli = new Map([...groups].map(([key, cs]) => [key, equalQuality(cs, 'butteraugli')]));
   for (const [key, cs] of groups) {
     const [set, format] = key.split('|') as [string, Format];
-    const b = equalQuality(cs, 'butteraugli');
+    const b = byButteraugli.get(key) ?? equalQuality(cs, 'butteraugli');
     const safe = String(fallback[format]);
     const encRatio = median(cs.map((c) => (pick(c, 'auto')?.encodeMs ?? 0) / (pick(c, safe)?.encodeMs ?? 1)));
     const wholeRatio = median(
@@ -495,16 +497,16 @@ function render({ cases, specs, seconds, generated, full }: Run): string {
   }
   /** The lightest ideal search over JPEG and WebP of every set (what a per-image choice can save at best). */
   const bestIdeal = Math.min(
-    ...[...groups]
+    ...[...byButteraugli]
       .filter(([key]) => !key.endsWith('|avif'))
-      .map(([, cs]) => equalQuality(cs, 'butteraugli').ideal)
+      .map(([, e]) => e.ideal)
       .filter(Number.isFinite),
   );
   /** min–max of one equal-quality column over JPEG and WebP of the sets whose name contains `set`. */
   const spanOf = (set: string, field: 'ratio' | 'between' | 'ideal') => {
-    const xs = [...groups]
+    const xs = [...byButteraugli]
       .filter(([key]) => key.includes(set) && !key.endsWith('|avif'))
-      .map(([, cs]) => equalQuality(cs, 'butteraugli')[field])
+      .map(([, e]) => e[field])
       .filter(Number.isFinite);
     if (xs.length === 0) return 'n/a';
     const lo = Math.min(...xs);
