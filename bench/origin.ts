@@ -13,6 +13,7 @@
  * Also times litepix's stages (probe, decode to raw, encode from raw, MD5) separately, in the
  * same interleaved loop, to show where any overhead over the bare pipeline comes from.
  */
+
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,13 +27,14 @@ import {
   encodeKeyPath,
   type VariantSpec,
 } from '../edge-fn/grammar/index.ts';
-import type { ImageStore, PutVariant, StoredObject } from '../origin-fn/image-store.ts';
+import type { ImageStore } from '../origin-fn/image-store.ts';
 import { createLog } from '../origin-fn/log.ts';
 import { createOriginHandler } from '../origin-fn/origin-handler.ts';
 import { decode } from '../origin-fn/transform/decode.ts';
 import { encode } from '../origin-fn/transform/encode.ts';
 import { createTransformer, DEFAULT_LIMITS, planResize } from '../origin-fn/transform/index.ts';
 import { probeSource } from '../origin-fn/transform/probe-source.ts';
+import { createMemoryStore } from '../prewarm/memory-store.ts';
 
 const WIDTH = 828;
 const FORMATS = ['webp', 'jpeg'] as const;
@@ -160,25 +162,11 @@ function loadCorpus(max: number): { dir: string; fallback: boolean; note?: strin
   };
 }
 
-/** The storage port with a Map; getVariant never finds anything, so every call transforms. */
-function memoryStore(originals: Map<string, Buffer>): ImageStore & { clear(): void } {
-  const variants = new Map<string, PutVariant>();
-  return {
-    async getOriginal(key: string): Promise<StoredObject> {
-      const bytes = originals.get(key);
-      if (bytes === undefined) throw new Error(`bench store: no original ${key}`);
-      return { bytes, contentType: 'image/jpeg', metadata: {} };
-    },
-    async getVariant(): Promise<StoredObject | undefined> {
-      return undefined;
-    },
-    async putVariant(variant: PutVariant): Promise<void> {
-      variants.set(variant.key, variant);
-    },
-    clear() {
-      variants.clear();
-    },
-  };
+/** The in-memory storage port; getVariant never finds anything and putVariant keeps nothing, so every call transforms. */
+function memoryStore(originals: Map<string, Buffer>): ImageStore {
+  const store = createMemoryStore();
+  for (const [key, bytes] of originals) store.setOriginal(key, bytes, 'image/jpeg');
+  return { ...store, getVariant: async () => undefined, putVariant: async () => undefined };
 }
 
 function ipxMemoryStorage(originals: Map<string, Buffer>): IPXStorage {
@@ -268,7 +256,6 @@ export async function runOriginBench(
     }
   }
   const viaHandler = async (img: SourceImage, format: BenchFormat, fixed: boolean) => {
-    store.clear();
     const path = paths.get(`${img.key}|${format}|${fixed}`) ?? '';
     const res = await handler.handle(path, 'bench');
     if (res.status !== 200) {

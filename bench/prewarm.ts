@@ -32,10 +32,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { DEFAULT_GRAMMAR_CONFIG } from '../edge-fn/grammar/index.ts';
 import type { OutputFormat } from '../edge-fn/grammar/types.ts';
-import type { StoredObject } from '../origin-fn/image-store.ts';
 import { createLog } from '../origin-fn/log.ts';
 import { createS3Client } from '../origin-fn/s3-client.ts';
 import { createTransformer, DEFAULT_LIMITS } from '../origin-fn/transform/index.ts';
+import { createMemoryStore } from '../prewarm/memory-store.ts';
 import { planVariants } from '../prewarm/plan.ts';
 import { createS3PrewarmStore, type PrewarmStore } from '../prewarm/prewarm-store.ts';
 import {
@@ -147,24 +147,14 @@ async function startS3rverProcess(buckets: string[]): Promise<{
   };
 }
 
-/** The storage port in memory (no S3 at all): isolates the pipeline's own CPU cost. */
+/** The storage port in memory (no S3 at all): isolates the pipeline's own CPU cost. Every key `…/p<n>.jpg` is photo n. */
 function memoryStore(photos: Buffer[]): PrewarmStore {
-  const variants = new Map<string, StoredObject>();
+  const store = createMemoryStore();
   const photo = (key: string) => photos[Number(/p([0-9]+)\.jpg$/.exec(key)?.[1])] as Buffer;
   return {
+    ...store,
     getOriginal: async (key) => ({ bytes: photo(key), etag: 'etag', metadata: {} }),
     headOriginal: async (key) => ({ bytes: photo(key).length, metadata: {} }),
-    headVariant: async (key) => {
-      const v = variants.get(key);
-      return v ? { bytes: v.bytes.length, metadata: v.metadata } : undefined;
-    },
-    getVariant: async (key) => variants.get(key),
-    putVariant: async (v) => {
-      variants.set(v.key, { bytes: v.bytes, contentType: v.contentType, metadata: v.metadata });
-    },
-    putOriginal: async () => undefined,
-    listVariants: async () => [],
-    deleteVariants: async () => undefined,
   };
 }
 

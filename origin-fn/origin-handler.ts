@@ -4,7 +4,6 @@
  * answers with the headers S3 would serve for the stored object. Runtime-free: the Lambda and
  * local HTTP adapters turn `OriginResponse` into their own shapes.
  */
-import { createHash } from 'node:crypto';
 import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
 import { isError } from '../edge-fn/grammar/params.ts';
 import { decodePath } from '../edge-fn/grammar/source-key.ts';
@@ -13,11 +12,11 @@ import { parseVariantKey } from '../edge-fn/grammar/variant-key.ts';
 import { ImageError, toImageError } from './errors.ts';
 import type { ImageStore, StoredObject } from './image-store.ts';
 import type { Log } from './log.ts';
+import { etagOf, produceVariant, VARIANT_CACHE_CONTROL } from './produce-variant.ts';
 import type { TransformLimits } from './transform/limits.ts';
-import { formatQualityHeader } from './transform/quality.ts';
 import type { Transformer } from './transform/types.ts';
 
-export const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+export { VARIANT_CACHE_CONTROL };
 /** 4xx answers may be kept a minute (a new upload shows up soon); faults are never kept. */
 export const CLIENT_ERROR_CACHE_CONTROL = 'public, max-age=60';
 export const FAULT_CACHE_CONTROL = 'no-store';
@@ -53,11 +52,6 @@ export interface OriginHandler {
   handle(path: string, requestId: string): Promise<OriginResponse>;
   /** Transforms run by this instance (coalesced requests share one). */
   readonly transforms: number;
-}
-
-function etagOf(bytes: Buffer): string {
-  // S3's ETag of a single-part PUT is the MD5 of the bytes: the same value either way.
-  return `"${createHash('md5').update(bytes).digest('hex')}"`;
 }
 
 function keyFromPath(path: string, grammar: GrammarConfig): { key: string; spec: VariantSpec } {
@@ -128,35 +122,9 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
     const fetchMs = performance.now() - t0;
     signal.throwIfAborted();
     transforms++;
-    const result = await transformer.transform(original.bytes, spec);
-    // Past the budget the caller has had its 503: drop the result, store nothing.
-    signal.throwIfAborted();
-    const transformMs = result.timings.decodeMs + result.timings.encodeMs;
-    const etag = etagOf(result.bytes);
-    const quality = formatQualityHeader(result.qualityReport);
-    const metadata: Record<string, string> = {
-      'original-bytes': String(result.originalBytes),
-      // The same text as the x-litepix-quality header, so stored (S3-served) hits carry it too.
-      quality,
-      'transform-ms': String(Math.round(transformMs)),
-      'served-original': String(result.servedOriginal),
-      width: String(result.width),
-      height: String(result.height),
-    };
-    if (original.etag) metadata['original-etag'] = original.etag.replaceAll('"', '');
-    if (original.versionId) metadata['original-version'] = original.versionId;
-    const t1 = performance.now();
-    await store.putVariant(
-      {
-        key,
-        bytes: result.bytes,
-        contentType: result.contentType,
-        cacheControl: VARIANT_CACHE_CONTROL,
-        metadata,
-      },
-      { signal },
-    );
-    const storeMs = performance.now() - t1;
+    // Past the budget the caller has had its 503: produceVariant drops the result, stores nothing.
+    const made = await produceVariant({ store, transformer }, key, spec, original, { signal });
+    const { result, quality, etag, storeMs } = made;
     log.info(
       {
         requestId,

@@ -5,9 +5,8 @@
  * tell stale variants); verify every variant, the existing ones included. Storage operations
  * are retried on transient faults; transforms and decodes share the CPU limiter.
  */
-import { performance } from 'node:perf_hooks';
 import type { Log } from '../origin-fn/log.ts';
-import { VARIANT_CACHE_CONTROL } from '../origin-fn/origin-handler.ts';
+import { produceVariant } from '../origin-fn/produce-variant.ts';
 import type { TransformLimits } from '../origin-fn/transform/limits.ts';
 import { probeSource } from '../origin-fn/transform/probe-source.ts';
 import type { Transformer } from '../origin-fn/transform/types.ts';
@@ -128,31 +127,25 @@ export async function processSource(
         contentType = stored.contentType ?? 'application/octet-stream';
       } else {
         const src = original;
-        const t0 = performance.now();
-        const result = await cpu.run(() => {
-          counters.transforms++;
-          return deps.transformer.transform(src.bytes, v.spec);
-        });
-        const metadata: Record<string, string> = {
-          'original-bytes': String(result.originalBytes),
-          quality: String(result.quality),
-          'transform-ms': String(Math.round(performance.now() - t0)),
-          'served-original': String(result.servedOriginal),
-          width: String(result.width),
-          height: String(result.height),
-        };
-        if (src.etag) metadata['original-etag'] = src.etag.replaceAll('"', '');
-        if (src.versionId) metadata['original-version'] = src.versionId;
-        await storage(() => {
-          counters.writes++;
-          return store.putVariant({
-            key: v.key,
-            bytes: result.bytes,
-            contentType: result.contentType,
-            cacheControl: VARIANT_CACHE_CONTROL,
-            metadata,
-          });
-        });
+        const { result } = await produceVariant(
+          {
+            transformer: deps.transformer,
+            cpu: (task) => {
+              counters.transforms++;
+              return cpu.run(task);
+            },
+            store: {
+              putVariant: (put) =>
+                storage(() => {
+                  counters.writes++;
+                  return store.putVariant(put);
+                }),
+            },
+          },
+          v.key,
+          v.spec,
+          src,
+        );
         bytes = result.bytes;
         contentType = result.contentType;
       }
