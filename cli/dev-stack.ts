@@ -7,17 +7,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Miniflare } from 'miniflare';
 import S3rver from 's3rver';
+import { readOriginConfig } from '../origin-fn/config.ts';
 import { createOriginServer } from '../origin-fn/http-adapter.ts';
-import { createLog, storeLog } from '../origin-fn/log.ts';
-import { createOriginHandler } from '../origin-fn/origin-handler.ts';
-import { createS3Client } from '../origin-fn/s3-client.ts';
-import { createS3Store } from '../origin-fn/s3-store.ts';
-import { createTransformer, DEFAULT_LIMITS } from '../origin-fn/transform/index.ts';
+import { createOriginRuntime } from '../origin-fn/runtime.ts';
+import type { createS3Client } from '../origin-fn/s3-client.ts';
+import { contentTypeOfName } from '../origin-fn/transform/formats.ts';
 import { buildViewerBundle, readEdgeConfig } from '../scripts/build.ts';
 import { S3_CREDENTIALS } from './local-s3.ts';
 import { createPlaygroundRoutes } from './playground.ts';
@@ -46,15 +45,6 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.avif': 'image/avif',
-};
-
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((ok, fail) => {
     server.once('error', fail);
@@ -82,28 +72,26 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     cleanups.push(() => s3rver.close());
     const s3Endpoint = `http://${HOST}:${s3Address.port}`;
 
-    const log = createLog({ level: options.logLevel });
-    const client = createS3Client({
-      endpoint: s3Endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
+    // The origin is assembled as the Lambda's is, from the same LITEPIX_* settings (limits,
+    // q=auto, request budget), pointed at the local S3.
+    const config = readOriginConfig({
+      ...process.env,
+      AWS_ENDPOINT_URL_S3: s3Endpoint,
+      AWS_REGION: 'us-east-1',
+      LITEPIX_ORIGINALS_BUCKET: options.originalsBucket,
+      LITEPIX_VARIANTS_BUCKET: options.variantsBucket,
+      LITEPIX_LOG_LEVEL: options.logLevel,
+    });
+    const {
+      client,
+      log,
+      transformer,
+      handler: origin,
+    } = createOriginRuntime(config, {
       credentials: S3_CREDENTIALS,
     });
     cleanups.push(async () => client.destroy());
     const edgeConfig = readEdgeConfig();
-    const transformer = createTransformer(DEFAULT_LIMITS);
-    const origin = createOriginHandler({
-      store: createS3Store({
-        client,
-        originalsBucket: options.originalsBucket,
-        variantsBucket: options.variantsBucket,
-        log: storeLog(log),
-      }),
-      transformer,
-      grammar: edgeConfig.grammar,
-      limits: DEFAULT_LIMITS,
-      log,
-    });
 
     const seeded = options.seed ? await seed(client, options.originalsBucket) : [];
     const originServer = createOriginServer(
@@ -113,7 +101,7 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
         s3Endpoint,
         originalsBucket: options.originalsBucket,
         variantsBucket: options.variantsBucket,
-        limits: DEFAULT_LIMITS,
+        limits: config.limits,
         edge: edgeConfig,
         transformer,
         log,
@@ -147,7 +135,7 @@ async function seed(client: ReturnType<typeof createS3Client>, bucket: string): 
   const dir = resolve(root, 'examples/images');
   const keys: string[] = [];
   for (const file of readdirSync(dir).sort()) {
-    const type = CONTENT_TYPES[extname(file).toLowerCase()];
+    const type = contentTypeOfName(file);
     if (!type) continue;
     const key = `samples/${file}`;
     keys.push(key);

@@ -8,7 +8,7 @@ import { readEdgeConfig } from '../scripts/build.ts';
 import type { DevOptions } from './dev-stack.ts';
 import { prewarmCommand } from './prewarm.ts';
 import { upload } from './upload.ts';
-import { cdnUrl } from './url.ts';
+import { checkedUrl } from './url.ts';
 
 const USAGE = `Usage: litepix <command> [options]
 
@@ -135,7 +135,7 @@ async function urlCommand(args: string[]): Promise<void> {
     /\/+$/,
     '',
   );
-  console.log(cdnUrl(positionals[0] as string, params, base, readEdgeConfig()));
+  console.log(checkedUrl(positionals[0] as string, params, base, readEdgeConfig()));
 }
 
 async function main(argv: string[]): Promise<void> {

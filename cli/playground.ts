@@ -17,7 +17,9 @@ import { badRequest, type ImageError, notFound, toImageError, tooLarge } from '.
 import type { LocalRoute, RouteResponse } from '../origin-fn/http-adapter.ts';
 import type { Log } from '../origin-fn/log.ts';
 import { storeLog } from '../origin-fn/log.ts';
-import { CONTENT_TYPES, type SourceFormat, type TransformLimits } from '../origin-fn/transform/index.ts';
+import { BodyTooLargeError, readCapped } from '../origin-fn/read-capped.ts';
+import { SOURCE_CONTENT_TYPES } from '../origin-fn/transform/formats.ts';
+import type { TransformLimits } from '../origin-fn/transform/index.ts';
 import { probeSource } from '../origin-fn/transform/probe-source.ts';
 import type { Transformer } from '../origin-fn/transform/types.ts';
 import { readPrewarmConfig } from '../prewarm/config.ts';
@@ -25,7 +27,7 @@ import { unitsFromText } from '../prewarm/input.ts';
 import { createS3PrewarmStore } from '../prewarm/prewarm-store.ts';
 import { createPrewarmer } from '../prewarm/prewarmer.ts';
 import type { UnitResult } from '../prewarm/types.ts';
-import { cdnUrl } from './url.ts';
+import { checkedUrl } from './url.ts';
 import { UsageError } from './usage-error.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,11 +38,6 @@ export const LIST_LIMIT = 500;
 export const PREWARM_MAX_UNITS = 50;
 export const PREWARM_MAX_BYTES = 1024 * 1024;
 const URL_PARAMS = ['w', 'h', 'dpr', 'fit', 'q', 'f'];
-const SOURCE_TYPES: Readonly<Record<SourceFormat, string>> = {
-  ...CONTENT_TYPES,
-  tiff: 'image/tiff',
-  svg: 'image/svg+xml',
-};
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -78,14 +75,12 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const refuse = () =>
     tooLarge('IMG_TOO_LARGE', `The upload is over ${max} bytes, the limit. Upload a smaller file.`);
   if (declared > max) throw refuse();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw refuse();
-    chunks.push(chunk);
+  try {
+    return await readCapped(req, max);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw refuse();
+    throw err;
   }
-  return Buffer.concat(chunks);
 }
 
 /**
@@ -132,7 +127,7 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
     const info = await probeSource(bytes, limits);
     const key = uploadKey(name, bytes);
     await client.send(
-      new PutObjectCommand({ Bucket, Key: key, Body: bytes, ContentType: SOURCE_TYPES[info.format] }),
+      new PutObjectCommand({ Bucket, Key: key, Body: bytes, ContentType: SOURCE_CONTENT_TYPES[info.format] }),
     );
     return json(201, {
       key,
@@ -160,7 +155,7 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
     return {
       status: 200,
       headers: {
-        'content-type': SOURCE_TYPES[info.format],
+        'content-type': SOURCE_CONTENT_TYPES[info.format],
         'cache-control': 'no-store',
         'x-litepix-format': info.format,
         'x-litepix-width': String(info.width),
@@ -230,7 +225,7 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
       if (value !== null && value !== '') params[name] = value;
     }
     try {
-      return json(200, { url: cdnUrl(key, params, base, edge) });
+      return json(200, { url: checkedUrl(key, params, base, edge) });
     } catch (err) {
       if (err instanceof UsageError) {
         throw badRequest('IMG_BAD_PARAM', err.message.replace(/^url: /, ''));

@@ -12,13 +12,11 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
-import { createLog, storeLog } from '../origin-fn/log.ts';
-import { createS3Client } from '../origin-fn/s3-client.ts';
-import { createTransformer } from '../origin-fn/transform/index.ts';
+import { createLog } from '../origin-fn/log.ts';
 import { readPrewarmConfig } from '../prewarm/config.ts';
 import { InputError, readUnits } from '../prewarm/input.ts';
-import { createS3PrewarmStore } from '../prewarm/prewarm-store.ts';
-import { createPrewarmer, type InputItem } from '../prewarm/prewarmer.ts';
+import type { InputItem } from '../prewarm/prewarmer.ts';
+import { createPrewarmRuntime } from '../prewarm/runtime.ts';
 import { compileSelector } from '../prewarm/selectors.ts';
 import type { Totals } from '../prewarm/types.ts';
 import { readEdgeConfig } from '../scripts/build.ts';
@@ -143,19 +141,14 @@ export async function prewarmCommand(args: string[]): Promise<void> {
     input = createReadStream(inputPath);
   }
 
-  const log = createLog({ level: config.logLevel, destination: process.stderr });
-  const client = createS3Client({
-    region: config.region,
-    endpoint: config.endpoint,
-    forcePathStyle: !!config.endpoint,
-    ...(values.aws ? {} : { credentials: S3_CREDENTIALS }),
-  });
-  const store = createS3PrewarmStore({
-    client,
-    originalsBucket: config.originalsBucket,
-    variantsBucket: config.variantsBucket,
-    log: storeLog(log),
-  });
+  const runtime = createPrewarmRuntime(
+    { ...config, selectors },
+    {
+      log: createLog({ level: config.logLevel, destination: process.stderr }),
+      ...(values.aws ? {} : { credentials: S3_CREDENTIALS }),
+    },
+  );
+  const { client, store, prewarmer } = runtime;
   try {
     // One request first, so an unreachable store is one clear message, not a failure per image.
     await store.headOriginal('.litepix-preflight');
@@ -169,13 +162,6 @@ export async function prewarmCommand(args: string[]): Promise<void> {
       : 'is `litepix dev` (npm start) running? (LITEPIX_S3_PORT)';
     throw new Error(`prewarm: cannot reach ${where}; ${hint}`);
   }
-  const prewarmer = createPrewarmer({
-    store,
-    transformer: createTransformer(config.limits),
-    settings: { ...config, s3Endpoint: config.endpoint, selectors },
-    log,
-  });
-
   const journalPath = values.out ?? values.report;
   const fingerprint = JSON.stringify({
     input: inputStat ? { path: resolve(inputPath), ...inputStat } : `stdin-${process.pid}-${Date.now()}`,

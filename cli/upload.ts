@@ -9,6 +9,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { checkSourceKey } from '../edge-fn/grammar/source-key.ts';
 import { createS3Client } from '../origin-fn/s3-client.ts';
+import { SOURCE_CONTENT_TYPES, type SourceFormat } from '../origin-fn/transform/formats.ts';
 import { S3_CREDENTIALS } from './local-s3.ts';
 
 export interface UploadOptions {
@@ -28,13 +29,14 @@ export interface UploadOutcome {
   message: string;
 }
 
-const TYPES: Record<string, string> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  heif: 'image/avif',
-  tiff: 'image/tiff',
+/** sharp's format names of the raster sources the origin serves (SVG is not uploaded). */
+const UPLOADED: Readonly<Record<string, SourceFormat>> = {
+  jpeg: 'jpeg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  heif: 'avif',
+  tiff: 'tiff',
 };
 
 function client(options: UploadOptions): S3Client {
@@ -79,7 +81,8 @@ export async function upload(options: UploadOptions): Promise<UploadOutcome[]> {
       try {
         bytes = await readFile(file);
         const meta = await sharp(bytes).metadata();
-        type = meta.format ? TYPES[meta.format] : undefined;
+        const format = meta.format ? UPLOADED[meta.format] : undefined;
+        type = format ? SOURCE_CONTENT_TYPES[format] : undefined;
         info = `${meta.format} ${meta.width}x${meta.height}`;
       } catch (err) {
         const why =

@@ -4,11 +4,12 @@
  */
 import { normalizeRequest } from '../edge-fn/grammar/normalize.ts';
 import { encodeKeyPath } from '../edge-fn/grammar/source-key.ts';
-import { signUrl } from '../edge-fn/sign-url.ts';
+import { cdnUrl } from '../edge-fn/sign-url.ts';
 import type { EdgeConfig } from '../edge-fn/viewer-handler.ts';
 import { UsageError } from './usage-error.ts';
 
-export function cdnUrl(
+/** The CDN URL of `key` with `params`, refused (UsageError) when the edge would refuse it. */
+export function checkedUrl(
   key: string,
   params: Record<string, string>,
   base: string,
@@ -20,8 +21,5 @@ export function cdnUrl(
     .map((name) => ({ name, value: params[name] as string }));
   const check = normalizeRequest({ path, params: sorted }, config.grammar);
   if (!check.ok) throw new UsageError(`url: ${check.message}`);
-  const secret = config.secrets[0];
-  if (secret) return `${base}${signUrl(path, params, secret)}`;
-  const query = sorted.map((p) => `${p.name}=${encodeURIComponent(p.value)}`).join('&');
-  return `${base}${path}${query ? `?${query}` : ''}`;
+  return cdnUrl(base, key, params, config.secrets[0]);
 }

@@ -27,6 +27,15 @@ export function signUrl(target: string, params: UrlParams, secret: string): stri
   const path = url ? url.pathname : target;
   const source = sourceFromPath(path);
   if (isError(source)) throw new Error(source.message);
+  const list = sortedParams(params);
+  const signature = hmacSha256Base64Url(secret, signingMessage(source, list));
+  const query = list.map((p) => `${p.name}=${encodeURIComponent(p.value)}`);
+  query.push(`s=${signature}`);
+  return `${url ? url.origin : ''}/${encodeKeyPath(source)}?${query.join('&')}`;
+}
+
+/** Parameters with their short names, sorted by name; undefined values left out. */
+function sortedParams(params: UrlParams): QueryParam[] {
   const list: QueryParam[] = [];
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined) continue;
@@ -34,9 +43,18 @@ export function signUrl(target: string, params: UrlParams, secret: string): stri
     if (isError(short)) throw new Error(short.message);
     list.push({ name: short, value: String(value) });
   }
-  list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const signature = hmacSha256Base64Url(secret, signingMessage(source, list));
-  const query = list.map((p) => `${p.name}=${encodeURIComponent(p.value)}`);
-  query.push(`s=${signature}`);
-  return `${url ? url.origin : ''}/${encodeKeyPath(source)}?${query.join('&')}`;
+  return list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * The CDN URL of an original with parameters: `cdnUrl('https://cdn', 'photos/a.jpg', { w: 800 })`
+ * → `https://cdn/photos/a.jpg?w=800`; signed (signUrl) when a secret is given. The one URL
+ * builder of the CLI, the pre-warm rewrite and the playground.
+ */
+export function cdnUrl(base: string, key: string, params: UrlParams, secret?: string | undefined): string {
+  const root = base.replace(/\/+$/, '');
+  const path = `/${encodeKeyPath(key.replace(/^\/+/, ''))}`;
+  if (secret) return `${root}${signUrl(path, params, secret)}`;
+  const query = sortedParams(params).map((p) => `${p.name}=${encodeURIComponent(p.value)}`);
+  return `${root}${path}${query.length > 0 ? `?${query.join('&')}` : ''}`;
 }

@@ -7,11 +7,8 @@
 import type { Writable } from 'node:stream';
 import { readOriginConfig } from './config.ts';
 import { ImageError } from './errors.ts';
-import { createLog, storeLog } from './log.ts';
-import { createOriginHandler, errorResponse, type OriginHandler } from './origin-handler.ts';
-import { createS3Client } from './s3-client.ts';
-import { createS3Store } from './s3-store.ts';
-import { createTransformer } from './transform/index.ts';
+import { errorResponse, type OriginHandler } from './origin-handler.ts';
+import { createOriginRuntime } from './runtime.ts';
 
 /** The parts of a Function URL (payload 2.0) event the origin reads. */
 export interface FunctionUrlEvent {
@@ -52,26 +49,7 @@ interface AwsLambdaRuntime {
 }
 
 function fromEnvironment(): OriginHandler {
-  const config = readOriginConfig();
-  const log = createLog({ level: config.logLevel });
-  const client = createS3Client({
-    region: config.region,
-    endpoint: config.endpoint,
-    forcePathStyle: !!config.endpoint,
-  });
-  return createOriginHandler({
-    store: createS3Store({
-      client,
-      originalsBucket: config.originalsBucket,
-      variantsBucket: config.variantsBucket,
-      log: storeLog(log),
-    }),
-    transformer: createTransformer(config.limits),
-    grammar: config.grammar,
-    limits: config.limits,
-    requestTimeoutMs: config.requestTimeoutMs,
-    log,
-  });
+  return createOriginRuntime(readOriginConfig()).handler;
 }
 
 const candidate = (globalThis as { awslambda?: Partial<AwsLambdaRuntime> }).awslambda;

@@ -3,8 +3,10 @@
  * answer does not depend on Accept) and check the status and Content-Type. A 200 from the CDN
  * means the URL is valid (signature included) and the variant is served.
  */
+
+import { cdnUrl } from '../edge-fn/sign-url.ts';
 import { PrewarmError } from './errors.ts';
-import { cdnUrl, type PlannedVariant } from './plan.ts';
+import type { PlannedVariant } from './plan.ts';
 
 export function createCdnCheck(cdnBase: string, secret: string | undefined, timeoutMs = 30_000) {
   return async (source: string, variant: PlannedVariant, contentType: string): Promise<void> => {

@@ -19,6 +19,8 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import sharp, { type Metadata } from 'sharp';
+import { BodyTooLargeError, readCapped } from '../origin-fn/read-capped.ts';
+import { SOURCE_CONTENT_TYPES, SOURCE_EXTENSIONS } from '../origin-fn/transform/formats.ts';
 import { type Cidr, checkAddress, isIpLiteral } from './address-policy.ts';
 import { PrewarmError } from './errors.ts';
 
@@ -207,33 +209,20 @@ function request(
 }
 
 async function readBody(res: IncomingMessage, max: number, raw: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
   try {
-    for await (const chunk of res) {
-      total += (chunk as Buffer).length;
-      if (total > max) throw tooLarge(raw, max);
-      chunks.push(chunk as Buffer);
-    }
+    return await readCapped(res, max);
   } catch (err) {
-    res.destroy();
-    if (err instanceof PrewarmError) throw err;
+    if (err instanceof BodyTooLargeError) throw tooLarge(raw, max);
     throw new PrewarmError('INGEST_UNREACHABLE', `The download of ${shown(raw)} was cut off`, {
       status: 502,
       transient: true,
       cause: err,
     });
   }
-  return Buffer.concat(chunks, total);
 }
 
-const EXTENSIONS: Record<string, { ext: string; type: string }> = {
-  jpeg: { ext: 'jpg', type: 'image/jpeg' },
-  png: { ext: 'png', type: 'image/png' },
-  webp: { ext: 'webp', type: 'image/webp' },
-  gif: { ext: 'gif', type: 'image/gif' },
-  tiff: { ext: 'tif', type: 'image/tiff' },
-};
+/** The raster formats ingest stores (SVG is never ingested). */
+const INGESTED: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff']);
 
 /** The image type from the bytes (sharp reads the header): extension and content type. */
 export async function sniffImage(bytes: Buffer, raw: string): Promise<{ ext: string; type: string }> {
@@ -252,12 +241,12 @@ export async function sniffImage(bytes: Buffer, raw: string): Promise<{ ext: str
     throw Object.assign(notImage(), { cause: err });
   }
   if (meta.format === 'heif') {
-    if (meta.compression === 'av1') return { ext: 'avif', type: 'image/avif' };
+    if (meta.compression === 'av1') return { ext: SOURCE_EXTENSIONS.avif, type: SOURCE_CONTENT_TYPES.avif };
     throw notImage();
   }
-  const found = meta.format ? EXTENSIONS[meta.format] : undefined;
-  if (!found) throw notImage();
-  return found;
+  if (!INGESTED.has(meta.format)) throw notImage();
+  const format = meta.format as 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff';
+  return { ext: SOURCE_EXTENSIONS[format], type: SOURCE_CONTENT_TYPES[format] };
 }
 
 /** `ingest/<sha256 of the bytes>.<ext>`: the same image always lands on the same key. */

@@ -9,15 +9,11 @@
  *  - `s3Handler`: S3 notifications on the originals bucket (s3-events.ts).
  * Environment: README "Pre-warm configuration".
  */
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { createLog, type Log, storeLog } from '../origin-fn/log.ts';
-import { createS3Client } from '../origin-fn/s3-client.ts';
-import { createTransformer } from '../origin-fn/transform/index.ts';
-import { type PrewarmConfig, readPrewarmConfig } from './config.ts';
+import type { Log } from '../origin-fn/log.ts';
+import { readPrewarmConfig } from './config.ts';
 import { unitsFromText } from './input.ts';
-import { createCloudFrontInvalidator, type Invalidator } from './invalidation.ts';
-import { createS3PrewarmStore, type PrewarmStore } from './prewarm-store.ts';
-import { createPrewarmer, type InputItem, type Prewarmer } from './prewarmer.ts';
+import type { InputItem, Prewarmer } from './prewarmer.ts';
+import { createPrewarmRuntime, type PrewarmRuntime } from './runtime.ts';
 import { createS3EventHandler, type S3Event, type S3EventResult } from './s3-events.ts';
 
 export interface SqsRecord {
@@ -74,50 +70,13 @@ export function createSqsHandler(deps: { prewarmer: Prewarmer; log: Log }) {
   };
 }
 
-export interface PrewarmRuntime {
-  config: PrewarmConfig;
-  store: PrewarmStore;
-  prewarmer: Prewarmer;
-  /** For S3 events: units it makes itself, so auto-detection whatever the selectors say. */
-  eventPrewarmer: Prewarmer;
-  invalidator: Invalidator | undefined;
-  log: Log;
-}
+export type { PrewarmRuntime };
 
 /** Everything a handler needs, from the environment (once per cold start). */
 export function runtimeFromEnvironment(
   env: Record<string, string | undefined> = process.env,
 ): PrewarmRuntime {
-  const config = readPrewarmConfig(env);
-  const log = createLog({ level: config.logLevel });
-  const client = createS3Client({
-    region: config.region,
-    endpoint: config.endpoint,
-    forcePathStyle: !!config.endpoint,
-  });
-  const store = createS3PrewarmStore({
-    client,
-    originalsBucket: config.originalsBucket,
-    variantsBucket: config.variantsBucket,
-    log: storeLog(log),
-  });
-  const transformer = createTransformer(config.limits);
-  const settings = { ...config, s3Endpoint: config.endpoint };
-  const prewarmer = createPrewarmer({ store, transformer, settings, log });
-  const eventPrewarmer = createPrewarmer({
-    store,
-    transformer,
-    settings: { ...settings, selectors: [] },
-    log,
-  });
-  const invalidator = config.distributionId
-    ? createCloudFrontInvalidator({
-        client: new CloudFrontClient({ region: 'us-east-1' }),
-        distributionId: config.distributionId,
-        version: config.grammar.version,
-      })
-    : undefined;
-  return { config, store, prewarmer, eventPrewarmer, invalidator, log };
+  return createPrewarmRuntime(readPrewarmConfig(env));
 }
 
 let runtime: PrewarmRuntime | undefined;

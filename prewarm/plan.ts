@@ -8,7 +8,6 @@ import { legacyFormat } from '../edge-fn/grammar/negotiate-format.ts';
 import { normalizeRequest } from '../edge-fn/grammar/normalize.ts';
 import { encodeKeyPath } from '../edge-fn/grammar/source-key.ts';
 import type { OutputFormat, VariantSpec } from '../edge-fn/grammar/types.ts';
-import { signUrl } from '../edge-fn/sign-url.ts';
 import { PrewarmError } from './errors.ts';
 
 export interface PlannedVariant {
@@ -52,23 +51,4 @@ export function planVariants(
     }
   }
   return out;
-}
-
-/**
- * The CDN URL of an original for a preset (and a format, for verification; rewritten URLs keep
- * `f=auto` so each viewer gets its best format). Signed when a secret is given.
- */
-export function cdnUrl(
-  cdnBase: string,
-  source: string,
-  params: { preset: string; f?: string | undefined },
-  secret: string | undefined,
-): string {
-  const path = `/${encodeKeyPath(source)}`;
-  if (secret) return `${cdnBase}${signUrl(path, params, secret)}`;
-  const query =
-    params.f === undefined
-      ? `preset=${encodeURIComponent(params.preset)}`
-      : `f=${params.f}&preset=${encodeURIComponent(params.preset)}`;
-  return `${cdnBase}${path}?${query}`;
 }

@@ -11,6 +11,7 @@
  */
 import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
 import type { OutputFormat } from '../edge-fn/grammar/types.ts';
+import { cdnUrl } from '../edge-fn/sign-url.ts';
 import type { Log } from '../origin-fn/log.ts';
 import type { TransformLimits } from '../origin-fn/transform/limits.ts';
 import type { Transformer } from '../origin-fn/transform/types.ts';
@@ -25,7 +26,7 @@ import {
   type Resolver,
   sniffImage,
 } from './ingest.ts';
-import { cdnUrl, formatsFor, planVariants } from './plan.ts';
+import { formatsFor, planVariants } from './plan.ts';
 import type { PrewarmStore } from './prewarm-store.ts';
 import { type Replacement, rewriteUnit } from './rewrite.ts';
 import { createLimiter } from './scheduler.ts';

@@ -18,6 +18,34 @@ export const CONTENT_TYPES: Readonly<Record<ServedFormat, string>> = {
   gif: 'image/gif',
 };
 
+/** Content types of every source format (an original stored by upload, ingest or the playground). */
+export const SOURCE_CONTENT_TYPES: Readonly<Record<SourceFormat, string>> = {
+  ...CONTENT_TYPES,
+  tiff: 'image/tiff',
+  svg: 'image/svg+xml',
+};
+
+/** The usual file extension of each source format (ingested originals are stored under it). */
+export const SOURCE_EXTENSIONS: Readonly<Record<SourceFormat, string>> = {
+  jpeg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  avif: 'avif',
+  gif: 'gif',
+  tiff: 'tif',
+  svg: 'svg',
+};
+
+/** The content type of a file by its name's extension (seeding samples), or undefined. */
+export function contentTypeOfName(name: string): string | undefined {
+  const ext = /\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase();
+  if (ext === undefined) return undefined;
+  const aliases: Record<string, SourceFormat> = { jpg: 'jpeg', jpeg: 'jpeg', tif: 'tiff', tiff: 'tiff' };
+  const format =
+    aliases[ext] ?? (Object.hasOwn(SOURCE_CONTENT_TYPES, ext) ? (ext as SourceFormat) : undefined);
+  return format === undefined ? undefined : SOURCE_CONTENT_TYPES[format];
+}
+
 /** The served format a source's own bytes would have, if it can be served as is. */
 export function servableAs(format: SourceFormat): ServedFormat | undefined {
   switch (format) {

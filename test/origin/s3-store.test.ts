@@ -7,8 +7,9 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageError } from '../../origin-fn/errors.ts';
 import type { ImageStore, PutVariant } from '../../origin-fn/image-store.ts';
+import { readCapped } from '../../origin-fn/read-capped.ts';
 import { createS3Client } from '../../origin-fn/s3-client.ts';
-import { createS3Store, readCapped, type StoreLog } from '../../origin-fn/s3-store.ts';
+import { createS3Store, type StoreLog } from '../../origin-fn/s3-store.ts';
 import { createS3rverClient, type S3rverHandle, startS3rver } from '../helpers/s3rver.ts';
 
 const ORIGINALS = 'litepix-originals';

@@ -1,0 +1,61 @@
+/**
+ * The origin's runtime, assembled once (per cold start, per `litepix dev`, per test) from its
+ * typed configuration: the log, the S3 client and store, the transformer and the handler. The
+ * Lambda, the dev stack and the tests all build the origin here, so a setting means the same
+ * everywhere (the dev stack reads the same LITEPIX_* transform settings as the Lambda).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { OriginConfig } from './config.ts';
+import type { ImageStore } from './image-store.ts';
+import { createLog, type Log, storeLog } from './log.ts';
+import { createOriginHandler, type OriginHandler } from './origin-handler.ts';
+import { createS3Client, type S3ClientOptions } from './s3-client.ts';
+import { createS3Store } from './s3-store.ts';
+import { createTransformer } from './transform/index.ts';
+import type { Transformer } from './transform/types.ts';
+
+export interface RuntimeOptions {
+  /** Static credentials (the local s3rver's); default: the AWS provider chain. */
+  credentials?: S3ClientOptions['credentials'];
+  /** A log to use instead of one at the config's level. */
+  log?: Log | undefined;
+}
+
+export interface OriginRuntime {
+  config: OriginConfig;
+  log: Log;
+  client: S3Client;
+  store: ImageStore;
+  transformer: Transformer;
+  handler: OriginHandler;
+}
+
+export function createS3ClientFor(config: OriginConfig, options: RuntimeOptions = {}): S3Client {
+  return createS3Client({
+    region: config.region,
+    endpoint: config.endpoint,
+    forcePathStyle: !!config.endpoint,
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  });
+}
+
+export function createOriginRuntime(config: OriginConfig, options: RuntimeOptions = {}): OriginRuntime {
+  const log = options.log ?? createLog({ level: config.logLevel });
+  const client = createS3ClientFor(config, options);
+  const store = createS3Store({
+    client,
+    originalsBucket: config.originalsBucket,
+    variantsBucket: config.variantsBucket,
+    log: storeLog(log),
+  });
+  const transformer = createTransformer(config.limits);
+  const handler = createOriginHandler({
+    store,
+    transformer,
+    grammar: config.grammar,
+    limits: config.limits,
+    requestTimeoutMs: config.requestTimeoutMs,
+    log,
+  });
+  return { config, log, client, store, transformer, handler };
+}

@@ -1,0 +1,53 @@
+/**
+ * The pre-warm runtime, assembled once from its typed configuration: log, S3 client and store,
+ * transformer, the pre-warmer (and the S3-event one, which always auto-detects references), the
+ * CloudFront invalidator. The SQS and S3-event Lambdas and `litepix prewarm` build it here.
+ */
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createLog, type Log, storeLog } from '../origin-fn/log.ts';
+import { createS3ClientFor, type RuntimeOptions } from '../origin-fn/runtime.ts';
+import { createTransformer } from '../origin-fn/transform/index.ts';
+import type { PrewarmConfig } from './config.ts';
+import { createCloudFrontInvalidator, type Invalidator } from './invalidation.ts';
+import { createS3PrewarmStore, type PrewarmStore } from './prewarm-store.ts';
+import { createPrewarmer, type Prewarmer } from './prewarmer.ts';
+
+export interface PrewarmRuntime {
+  config: PrewarmConfig;
+  client: S3Client;
+  store: PrewarmStore;
+  prewarmer: Prewarmer;
+  /** For S3 events: units it makes itself, so auto-detection whatever the selectors say. */
+  eventPrewarmer: Prewarmer;
+  invalidator: Invalidator | undefined;
+  log: Log;
+}
+
+export function createPrewarmRuntime(config: PrewarmConfig, options: RuntimeOptions = {}): PrewarmRuntime {
+  const log = options.log ?? createLog({ level: config.logLevel });
+  const client = createS3ClientFor(config, options);
+  const store = createS3PrewarmStore({
+    client,
+    originalsBucket: config.originalsBucket,
+    variantsBucket: config.variantsBucket,
+    log: storeLog(log),
+  });
+  const transformer = createTransformer(config.limits);
+  const settings = { ...config, s3Endpoint: config.endpoint };
+  const prewarmer = createPrewarmer({ store, transformer, settings, log });
+  const eventPrewarmer = createPrewarmer({
+    store,
+    transformer,
+    settings: { ...settings, selectors: [] },
+    log,
+  });
+  const invalidator = config.distributionId
+    ? createCloudFrontInvalidator({
+        client: new CloudFrontClient({ region: 'us-east-1' }),
+        distributionId: config.distributionId,
+        version: config.grammar.version,
+      })
+    : undefined;
+  return { config, client, store, prewarmer, eventPrewarmer, invalidator, log };
+}
