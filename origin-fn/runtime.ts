@@ -30,7 +30,7 @@ export interface OriginRuntime {
   handler: OriginHandler;
 }
 
-export function createS3ClientFor(config: OriginConfig, options: RuntimeOptions = {}): S3Client {
+function createS3ClientFor(config: OriginConfig, options: RuntimeOptions = {}): S3Client {
   return createS3Client({
     region: config.region,
     endpoint: config.endpoint,
@@ -39,16 +39,26 @@ export function createS3ClientFor(config: OriginConfig, options: RuntimeOptions 
   });
 }
 
+/** What every role shares: its log, its S3 client and its transformer, from one configuration. */
+export function createRuntimeBase(
+  config: OriginConfig,
+  options: RuntimeOptions = {},
+): { log: Log; client: S3Client; transformer: Transformer } {
+  return {
+    log: options.log ?? createLog({ level: config.logLevel }),
+    client: createS3ClientFor(config, options),
+    transformer: createTransformer(config.limits),
+  };
+}
+
 export function createOriginRuntime(config: OriginConfig, options: RuntimeOptions = {}): OriginRuntime {
-  const log = options.log ?? createLog({ level: config.logLevel });
-  const client = createS3ClientFor(config, options);
+  const { log, client, transformer } = createRuntimeBase(config, options);
   const store = createS3Store({
     client,
     originalsBucket: config.originalsBucket,
     variantsBucket: config.variantsBucket,
     log: storeLog(log),
   });
-  const transformer = createTransformer(config.limits);
   const handler = createOriginHandler({
     store,
     transformer,

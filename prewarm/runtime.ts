@@ -5,9 +5,8 @@
  */
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createLog, type Log, storeLog } from '../origin-fn/log.ts';
-import { createS3ClientFor, type RuntimeOptions } from '../origin-fn/runtime.ts';
-import { createTransformer } from '../origin-fn/transform/index.ts';
+import { type Log, storeLog } from '../origin-fn/log.ts';
+import { createRuntimeBase, type RuntimeOptions } from '../origin-fn/runtime.ts';
 import type { PrewarmConfig } from './config.ts';
 import { createCloudFrontInvalidator, type Invalidator } from './invalidation.ts';
 import { createS3PrewarmStore, type PrewarmStore } from './prewarm-store.ts';
@@ -25,15 +24,13 @@ export interface PrewarmRuntime {
 }
 
 export function createPrewarmRuntime(config: PrewarmConfig, options: RuntimeOptions = {}): PrewarmRuntime {
-  const log = options.log ?? createLog({ level: config.logLevel });
-  const client = createS3ClientFor(config, options);
+  const { log, client, transformer } = createRuntimeBase(config, options);
   const store = createS3PrewarmStore({
     client,
     originalsBucket: config.originalsBucket,
     variantsBucket: config.variantsBucket,
     log: storeLog(log),
   });
-  const transformer = createTransformer(config.limits);
   const settings = { ...config, s3Endpoint: config.endpoint };
   const prewarmer = createPrewarmer({ store, transformer, settings, log });
   const eventPrewarmer = createPrewarmer({
