@@ -23,9 +23,18 @@ export interface Counters {
   reads: number;
   writes: number;
   retries: number;
+  /** Full decodes done to verify (variants read back, or made without a search decode). */
+  verifyDecodes: number;
 }
 
-export const newCounters = (): Counters => ({ transforms: 0, heads: 0, reads: 0, writes: 0, retries: 0 });
+export const newCounters = (): Counters => ({
+  transforms: 0,
+  heads: 0,
+  reads: 0,
+  writes: 0,
+  retries: 0,
+  verifyDecodes: 0,
+});
 
 export interface SourceJobDeps {
   store: PrewarmStore;
@@ -99,24 +108,27 @@ export async function processSource(
     return { source, variants: [], failure: toFailure(err) };
   }
 
-  const verifyBytes = (v: PlannedVariant, bytes: Buffer) =>
-    cpu.run(() =>
-      verifyVariant({
+  const verifyBytes = (v: PlannedVariant, bytes: Buffer, decodedInProcess: boolean) =>
+    cpu.run(() => {
+      if (!decodedInProcess) counters.verifyDecodes++;
+      return verifyVariant({
         key: v.key,
         bytes,
+        decodedInProcess,
         spec: v.spec,
         originalBytes,
         source: sourceSize,
         maxOutputDimension: limits.maxOutputDimension,
         avifMaxPixels: limits.avifMaxPixels,
-      }),
-    );
+      });
+    });
 
   const one = async (v: PlannedVariant, exists: boolean): Promise<VariantOutcome> => {
     const base = { preset: v.preset, format: v.format, key: v.key };
     try {
       let bytes: Buffer;
       let contentType: string;
+      let decodedInProcess = false;
       if (exists || !original) {
         const stored = await storage(() => {
           counters.reads++;
@@ -148,8 +160,9 @@ export async function processSource(
         );
         bytes = result.bytes;
         contentType = result.contentType;
+        decodedInProcess = result.decodedInProcess;
       }
-      const checked = await verifyBytes(v, bytes);
+      const checked = await verifyBytes(v, bytes, decodedInProcess);
       if (deps.cdnCheck) await deps.cdnCheck(source, v, contentType);
       return {
         ...base,

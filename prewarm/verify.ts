@@ -19,6 +19,12 @@ export interface VerifyInput {
   source?: { width: number; height: number } | undefined;
   maxOutputDimension: number;
   avifMaxPixels: number;
+  /**
+   * The bytes were decoded in full in this process already (a variant just produced, whose
+   * final candidate the quality search decoded and measured): the header is still read and
+   * checked, the pixels are not decoded a second time. Variants read back from storage never set it.
+   */
+  decodedInProcess?: boolean | undefined;
 }
 
 export interface Verified {
@@ -59,7 +65,7 @@ export async function verifyVariant(input: VerifyInput): Promise<Verified> {
   try {
     meta = await sharp(bytes).metadata();
     // Decodes every pixel (a truncated or corrupt body fails here); raw output is the cheapest sink.
-    await sharp(bytes).raw().toBuffer();
+    if (!input.decodedInProcess) await sharp(bytes).raw().toBuffer();
   } catch (cause) {
     throw Object.assign(fail('VERIFY_UNDECODABLE', 'does not decode'), { cause });
   }

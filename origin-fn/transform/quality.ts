@@ -68,6 +68,8 @@ export interface QualityReport {
 export interface QualityEncoded {
   encoded: Encoded;
   report: QualityReport;
+  /** The encoded bytes themselves were decoded in full (every pixel) and measured by the search. */
+  decoded?: boolean;
 }
 
 /** Encoding options without the quality. */
@@ -129,7 +131,8 @@ export async function encodeWithQuality(
     sampled: sample !== undefined,
   };
   if (result.bytes !== undefined && sample === undefined) {
-    return { encoded: { bytes: result.bytes, quality: result.quality }, report };
+    // The search decoded this very candidate to measure it.
+    return { encoded: { bytes: result.bytes, quality: result.quality }, report, decoded: true };
   }
   // Searched on a sample (or fell back before encoding): one full-size encode at the choice.
   const encoded = await encode(pixels, { ...base, quality: result.quality });
@@ -183,6 +186,8 @@ async function encodePng(
         : createComparator(pixels).distance(decoded);
     if (distance <= target) {
       return {
+        // decodeRaw read every pixel of the palette PNG (the tile sample is cut from that decode).
+        decoded: true,
         encoded: palette,
         report: {
           quality: palette.quality,

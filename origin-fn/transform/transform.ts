@@ -112,7 +112,11 @@ async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): P
 
   const format = servedFormatFor(spec.format, transparent, decoded.width * decoded.height, limits);
   const encodeStart = performance.now();
-  const { encoded, report } = await encodeWithQuality(
+  const {
+    encoded,
+    report,
+    decoded: searchDecoded,
+  } = await encodeWithQuality(
     decoded.pixels,
     {
       format,
@@ -145,6 +149,7 @@ async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): P
       contentType: CONTENT_TYPES[format],
       quality: encoded.quality,
       servedOriginal: true,
+      decodedInProcess: false,
     };
   }
   return {
@@ -154,6 +159,7 @@ async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): P
     contentType: CONTENT_TYPES[format],
     quality: encoded.quality,
     servedOriginal: false,
+    decodedInProcess: searchDecoded === true,
   };
 }
 

@@ -23,6 +23,12 @@ export interface TransformResult {
   servedOriginal: boolean;
   /** How the quality was chosen: search or fixed, perceptual distance, encoder runs. */
   qualityReport: QualityReport;
+  /**
+   * True when `bytes` were decoded in full (every pixel, sharp's default strictness) inside the
+   * transform: the search's chosen candidate. A verifier that trusts this process may skip
+   * decoding them again.
+   */
+  decodedInProcess: boolean;
   /** True when the output keeps every frame of an animated source. */
   animated: boolean;
   timings: { decodeMs: number; encodeMs: number };

@@ -57,6 +57,30 @@ describe('one variant producer', () => {
     expect(made?.contentType).toBe('image/webp');
   });
 
+  it('verifies a just-made variant without decoding it again when the search decoded it; existing ones are decoded', async () => {
+    const store = createMemoryStore();
+    store.setOriginal('photos/a.jpg', fixture('kodim03-q95.jpg'), 'image/jpeg');
+    const prewarmer = createPrewarmer({
+      store,
+      transformer,
+      settings: testSettings({ presets: ['thumb'], formats: ['webp', 'jpeg'] }),
+      log,
+    });
+    const first = await runAll(prewarmer, items({ image: 'photos/a.jpg' }));
+    expect(first.totals.variants).toMatchObject({ produced: 2, failed: 0 });
+    expect(prewarmer.counters.verifyDecodes).toBe(0);
+    const second = await runAll(prewarmer, items({ image: 'photos/a.jpg' }));
+    expect(second.totals.variants).toMatchObject({ existing: 2, failed: 0 });
+    expect(prewarmer.counters.verifyDecodes).toBe(2);
+  });
+
+  it('marks only search-decoded encodes as decoded in process (a fixed quality is not)', async () => {
+    const photo = fixture('kodim03-q95.jpg');
+    const base = { source: 'a.jpg', width: 256, fit: 'inside' as const, format: 'webp' as const };
+    expect((await transformer.transform(photo, { ...base, quality: 'auto' })).decodedInProcess).toBe(true);
+    expect((await transformer.transform(photo, { ...base, quality: 80 })).decodedInProcess).toBe(false);
+  });
+
   it('the in-memory store refuses a missing original with 404 and one over the byte cap with 413', async () => {
     const store = createMemoryStore();
     store.setOriginal('a.jpg', Buffer.alloc(100));
