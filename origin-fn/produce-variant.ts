@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { VariantSpec } from '../edge-fn/grammar/types.ts';
 import type { ImageStore, StoreCallOptions } from './image-store.ts';
 import { formatQualityHeader } from './transform/quality.ts';
-import type { Transformer, TransformResult } from './transform/types.ts';
+import type { Transformer, TransformOutcome, TransformResult } from './transform/types.ts';
 
 export const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
@@ -66,6 +66,37 @@ export function variantMetadata(
   return metadata;
 }
 
+/** Stores a transform's result whole, with the metadata every stored variant carries. */
+async function storeResult(
+  deps: ProduceDeps,
+  key: string,
+  result: TransformResult,
+  original: OriginalSource,
+  transformMs: number,
+  options: StoreCallOptions,
+): Promise<ProducedVariant> {
+  const metadata = variantMetadata(result, original, transformMs);
+  const t1 = performance.now();
+  await deps.store.putVariant(
+    {
+      key,
+      bytes: result.bytes,
+      contentType: result.contentType,
+      cacheControl: VARIANT_CACHE_CONTROL,
+      metadata,
+    },
+    options,
+  );
+  return {
+    result,
+    metadata,
+    quality: metadata.quality as string, // variantMetadata always sets it
+    etag: etagOf(result.bytes),
+    transformMs,
+    storeMs: performance.now() - t1,
+  };
+}
+
 /**
  * Makes one variant and stores it whole. `signal` (the origin's time budget) is checked after
  * the transform: past it the result is dropped and nothing is stored.
@@ -82,26 +113,54 @@ export async function produceVariant(
     const made = await deps.transformer.transform(original.bytes, spec);
     return { made, ms: performance.now() - t0 };
   };
-  const { made: result, ms: transformMs } = await (deps.cpu ? deps.cpu(transform) : transform());
+  const { made, ms } = await (deps.cpu ? deps.cpu(transform) : transform());
   options.signal?.throwIfAborted();
-  const metadata = variantMetadata(result, original, transformMs);
-  const t1 = performance.now();
-  await deps.store.putVariant(
-    {
-      key,
-      bytes: result.bytes,
-      contentType: result.contentType,
-      cacheControl: VARIANT_CACHE_CONTROL,
-      metadata,
-    },
-    options,
-  );
-  return {
-    result,
-    metadata,
-    quality: metadata.quality as string, // set above
-    etag: etagOf(result.bytes),
-    transformMs,
-    storeMs: performance.now() - t1,
+  return storeResult(deps, key, made, original, ms, options);
+}
+
+export type ProduceOutcome = { ok: true; made: ProducedVariant } | { ok: false; error: unknown };
+
+/**
+ * Makes several variants of one original (the pre-warm's plan) from one decode where the
+ * transformer can (`transformMany`), then stores each whole. One outcome per wanted variant, in
+ * order: a variant that fails (refused spec, failed PUT) fails alone.
+ */
+export async function produceVariants(
+  deps: ProduceDeps,
+  wanted: Array<{ key: string; spec: VariantSpec }>,
+  original: OriginalSource,
+): Promise<ProduceOutcome[]> {
+  const { transformer } = deps;
+  const transformAll = async (): Promise<TransformOutcome[]> => {
+    if (transformer.transformMany)
+      return transformer.transformMany(
+        original.bytes,
+        wanted.map((w) => w.spec),
+      );
+    const out: TransformOutcome[] = [];
+    for (const w of wanted) {
+      try {
+        out.push({ ok: true, result: await transformer.transform(original.bytes, w.spec) });
+      } catch (error) {
+        out.push({ ok: false, error });
+      }
+    }
+    return out;
   };
+  const outcomes = await (deps.cpu ? deps.cpu(transformAll) : transformAll());
+  return Promise.all(
+    outcomes.map(async (outcome, i): Promise<ProduceOutcome> => {
+      if (!outcome.ok) return outcome;
+      const { result } = outcome;
+      try {
+        const ms = result.timings.decodeMs + result.timings.encodeMs;
+        return {
+          ok: true,
+          made: await storeResult(deps, (wanted[i] as { key: string }).key, result, original, ms, {}),
+        };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }),
+  );
 }

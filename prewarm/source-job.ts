@@ -6,7 +6,7 @@
  * are retried on transient faults; transforms and decodes share the CPU limiter.
  */
 import type { Log } from '../origin-fn/log.ts';
-import { produceVariant } from '../origin-fn/produce-variant.ts';
+import { type ProduceOutcome, produceVariants } from '../origin-fn/produce-variant.ts';
 import type { TransformLimits } from '../origin-fn/transform/limits.ts';
 import { probeSource } from '../origin-fn/transform/probe-source.ts';
 import type { Transformer } from '../origin-fn/transform/types.ts';
@@ -123,6 +123,31 @@ export async function processSource(
       });
     });
 
+  // Every missing variant of this original from one decode (transform-many.ts), each stored whole.
+  const missing = planned.filter((_, i) => heads[i] === undefined);
+  const src = original;
+  const made: Promise<ProduceOutcome[]> =
+    src !== undefined && missing.length > 0
+      ? produceVariants(
+          {
+            transformer: deps.transformer,
+            cpu: (task) => {
+              counters.transforms += missing.length;
+              return cpu.run(task);
+            },
+            store: {
+              putVariant: (put) =>
+                storage(() => {
+                  counters.writes++;
+                  return store.putVariant(put);
+                }),
+            },
+          },
+          missing,
+          src,
+        )
+      : Promise.resolve([]);
+
   const one = async (v: PlannedVariant, exists: boolean): Promise<VariantOutcome> => {
     const base = { preset: v.preset, format: v.format, key: v.key };
     try {
@@ -138,26 +163,10 @@ export async function processSource(
         bytes = stored.bytes;
         contentType = stored.contentType ?? 'application/octet-stream';
       } else {
-        const src = original;
-        const { result } = await produceVariant(
-          {
-            transformer: deps.transformer,
-            cpu: (task) => {
-              counters.transforms++;
-              return cpu.run(task);
-            },
-            store: {
-              putVariant: (put) =>
-                storage(() => {
-                  counters.writes++;
-                  return store.putVariant(put);
-                }),
-            },
-          },
-          v.key,
-          v.spec,
-          src,
-        );
+        const outcome = (await made)[missing.indexOf(v)];
+        if (outcome === undefined) throw new Error(`no outcome for the missing variant ${v.key}`);
+        if (!outcome.ok) throw outcome.error;
+        const { result } = outcome.made;
         bytes = result.bytes;
         contentType = result.contentType;
         decodedInProcess = result.decodedInProcess;

@@ -26,6 +26,7 @@ import { checkAnimation, probeSource, type SourceInfo } from './probe-source.ts'
 import { encodeWithQuality } from './quality.ts';
 import { planResize } from './resize-plan.ts';
 import { stripJpegMetadata } from './strip-jpeg-metadata.ts';
+import { transformMany } from './transform-many.ts';
 import type { Transformer, TransformResult } from './types.ts';
 import { validateSpec } from './validate-spec.ts';
 
@@ -57,7 +58,7 @@ async function decodeOrRefuse(
 }
 
 /** True when the image has an alpha channel that some pixel actually uses. */
-async function isTransparent(decoded: Decoded): Promise<boolean> {
+export async function isTransparent(decoded: Decoded): Promise<boolean> {
   const { data, width, height, channels } = decoded.pixels;
   if (channels !== 2 && channels !== 4) return false;
   const stats = await sharp(data, { raw: { width, height, channels } }).stats();
@@ -99,17 +100,44 @@ function servableOriginal(
   return format === 'jpeg' ? stripJpegMetadata(input) : undefined;
 }
 
-async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): Promise<TransformResult> {
-  validateSpec(spec);
+/** Decoded pixels of one size, ready to encode in any format. */
+export interface Prepared {
+  decoded: Decoded;
+  transparent: boolean;
+  decodeMs: number;
+}
 
-  const decodeStart = performance.now();
-  const source = await probeSource(input, limits);
-  const animated = spec.format === 'webp' && source.frames > 1;
-  if (animated) checkAnimation(source, limits);
+/** Decodes (and resizes) a probed source for a spec; shared by every spec of the same size. */
+export async function prepareFor(
+  input: Buffer,
+  source: SourceInfo,
+  spec: VariantSpec,
+  animated: boolean,
+  limits: TransformLimits,
+): Promise<Prepared> {
+  const start = performance.now();
   const decoded = await decodeOrRefuse(input, source, spec, animated, limits);
   const transparent = await isTransparent(decoded);
-  const decodeMs = elapsedSince(decodeStart);
+  return { decoded, transparent, decodeMs: elapsedSince(start) };
+}
 
+/** True when a spec keeps every frame (WebP output of an animation); checks the animation limits. */
+export function keepsAnimation(source: SourceInfo, spec: VariantSpec, limits: TransformLimits): boolean {
+  const animated = spec.format === 'webp' && source.frames > 1;
+  if (animated) checkAnimation(source, limits);
+  return animated;
+}
+
+/** Encodes prepared pixels for a spec: served format, quality search, never heavier. */
+export async function finishVariant(
+  input: Buffer,
+  source: SourceInfo,
+  spec: VariantSpec,
+  prepared: Prepared,
+  animated: boolean,
+  limits: TransformLimits,
+): Promise<TransformResult> {
+  const { decoded, transparent, decodeMs } = prepared;
   const format = servedFormatFor(spec.format, transparent, decoded.width * decoded.height, limits);
   const encodeStart = performance.now();
   const {
@@ -163,6 +191,23 @@ async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): P
   };
 }
 
+async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): Promise<TransformResult> {
+  validateSpec(spec);
+  const probeStart = performance.now();
+  const source = await probeSource(input, limits);
+  const animated = keepsAnimation(source, spec, limits);
+  const prepared = await prepareFor(input, source, spec, animated, limits);
+  // The probe counts as decoding time, as it always has.
+  return finishVariant(
+    input,
+    source,
+    spec,
+    { ...prepared, decodeMs: elapsedSince(probeStart) },
+    animated,
+    limits,
+  );
+}
+
 /**
  * Builds the transformer once per cold start. Throws a RangeError naming the setting when the
  * limits are invalid.
@@ -171,5 +216,6 @@ export function createTransformer(limits: TransformLimits = DEFAULT_LIMITS): Tra
   validateLimits(limits);
   return {
     transform: (input, spec) => run(input, spec, limits),
+    transformMany: (input, specs) => transformMany(input, specs, limits),
   };
 }

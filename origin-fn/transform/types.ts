@@ -43,4 +43,12 @@ export interface Transformer {
    * libimagequant), so a deadline must be enforced by the caller (e.g. the Lambda timeout).
    */
   transform(input: Buffer, spec: VariantSpec): Promise<TransformResult>;
+  /**
+   * Every spec of one source from one probe and as few decodes as possible (transform-many.ts):
+   * one outcome per spec, in order; a refused spec fails alone (its error as `transform` throws it).
+   * Optional: without it, callers transform spec by spec.
+   */
+  transformMany?(input: Buffer, specs: VariantSpec[]): Promise<TransformOutcome[]>;
 }
+
+export type TransformOutcome = { ok: true; result: TransformResult } | { ok: false; error: unknown };

@@ -1,0 +1,88 @@
+/**
+ * Every planned variant of one original from one decode: the pre-warm's path (the origin's
+ * single-variant path is `transform`, through the same steps). The source is probed once; each
+ * distinct size is decoded once and shared by all its formats; and a smaller `inside` size is
+ * derived from the pixels of a larger one already decoded (a pyramid) instead of decoding the
+ * source again: a 12 MP JPEG pre-warmed at 1920, 828 and 256 px in three formats is decoded once
+ * instead of nine times. Each spec's outcome is its own: a spec the limits refuse fails alone.
+ */
+import sharp from 'sharp';
+import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
+import type { TransformLimits } from './limits.ts';
+import { probeSource, type SourceInfo } from './probe-source.ts';
+import { planResize, type ResizePlan } from './resize-plan.ts';
+import { finishVariant, isTransparent, keepsAnimation, type Prepared, prepareFor } from './transform.ts';
+import type { TransformOutcome } from './types.ts';
+import { validateSpec } from './validate-spec.ts';
+
+const isInside = (plan: ResizePlan | undefined) => plan === undefined || plan.fit === 'inside';
+
+/** The output area a plan gives (an upper bound for `inside`): larger sizes are decoded first. */
+function area(source: SourceInfo, plan: ResizePlan | undefined): number {
+  if (plan === undefined) return source.width * source.height;
+  if (plan.fit !== 'inside') return plan.width * plan.height;
+  const scale = Math.min(1, plan.width / source.width, plan.height / source.height);
+  return source.width * source.height * scale * scale;
+}
+
+/** The pixels of `base` resized into `plan`'s box (an `inside` plan of the same source). */
+async function derive(base: Prepared, plan: ResizePlan | undefined): Promise<Prepared> {
+  const start = performance.now();
+  const { data, width, height, channels } = base.decoded.pixels;
+  if (plan === undefined || (width <= plan.width && height <= plan.height)) return base;
+  const out = await sharp(data, { raw: { width, height, channels } })
+    .resize({ width: plan.width, height: plan.height, fit: 'inside', withoutEnlargement: true })
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  const decoded = {
+    pixels: { data: out.data, width: out.info.width, height: out.info.height, channels },
+    width: out.info.width,
+    height: out.info.height,
+  };
+  const transparent = base.transparent ? await isTransparent(decoded) : false;
+  return { decoded, transparent, decodeMs: performance.now() - start };
+}
+
+export async function transformMany(
+  input: Buffer,
+  specs: VariantSpec[],
+  limits: TransformLimits,
+): Promise<TransformOutcome[]> {
+  let source: SourceInfo;
+  try {
+    source = await probeSource(input, limits);
+  } catch (error) {
+    return specs.map(() => ({ ok: false, error }));
+  }
+  const outcomes: TransformOutcome[] = new Array(specs.length);
+  const plans = specs.map((spec) => planResize(source, spec, limits.maxOutputDimension));
+  const order = specs.map((_, i) => i).sort((a, b) => area(source, plans[b]) - area(source, plans[a]));
+  const decodes = new Map<string, Prepared>();
+  let base: Prepared | undefined; // the largest still decoded `inside`: smaller ones derive from it
+  for (const i of order) {
+    const spec = specs[i] as VariantSpec;
+    const plan = plans[i];
+    try {
+      validateSpec(spec);
+      const animated = keepsAnimation(source, spec, limits);
+      const key = JSON.stringify([plan, animated, spec.format === 'jpeg' && plan?.fit === 'contain']);
+      let prepared = decodes.get(key);
+      if (prepared === undefined) {
+        const still = !animated && isInside(plan);
+        prepared =
+          still && base !== undefined
+            ? await derive(base, plan)
+            : await prepareFor(input, source, spec, animated, limits);
+        decodes.set(key, prepared);
+        if (still && base === undefined) base = prepared;
+      }
+      outcomes[i] = {
+        ok: true,
+        result: await finishVariant(input, source, spec, prepared, animated, limits),
+      };
+    } catch (error) {
+      outcomes[i] = { ok: false, error };
+    }
+  }
+  return outcomes;
+}
