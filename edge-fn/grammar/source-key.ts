@@ -1,6 +1,7 @@
 /**
  * The original's key, taken from the request path, and the safety rules every key obeys:
- * no empty, `.` or `..` segments, no control bytes, no backslashes, no encoded slashes, no
+ * no empty, `.` or `..` segments, no control characters (C0, DEL, C1 and the line/paragraph
+ * separators U+2028/U+2029), no backslashes, no encoded slashes, no
  * percent-encoding left after one decode (double encoding), valid Unicode, and a variant
  * key of at most 1024 UTF-8 bytes (S3's limit).
  */
@@ -11,7 +12,7 @@ import type { GrammarError } from './types.ts';
 const ENCODED_SEPARATOR = /%(2f|5c)/i;
 const PERCENT_ESCAPE = /%[0-9a-f]{2}/i;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const CONTROL_OR_BACKSLASH = /[\u0000-\u001f\u007f\\]/;
+const CONTROL_OR_BACKSLASH = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/;
 /** Characters encodeURIComponent leaves alone (plus "/"): a key made of them needs no encoding. */
 const URL_SAFE = /^[A-Za-z0-9\-_.!~*'()/]*$/;
 

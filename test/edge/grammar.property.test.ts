@@ -140,6 +140,25 @@ describe('grammar properties (fast-check)', () => {
     );
   });
 
+  it('refuses any key holding a C0, DEL, C1 (U+0080–U+009F) or U+2028/U+2029 character: 400 IMG_BAD_PATH', () => {
+    const control = fc.oneof(
+      fc.integer({ min: 0x00, max: 0x1f }),
+      fc.integer({ min: 0x7f, max: 0x9f }),
+      fc.constantFrom(0x2028, 0x2029),
+    );
+    fc.assert(
+      fc.property(sourceKey, control, fc.nat(), (key, code, at) => {
+        const cut = at % (key.length + 1);
+        const bad = `${key.slice(0, cut)}${String.fromCharCode(code)}${key.slice(cut)}`;
+        const result = req(`/${encodeKeyPath(bad)}?w=800`);
+        expect(result).toMatchObject({ ok: false, status: 400, code: 'IMG_BAD_PATH' });
+        expect((result as { message: string }).message).toContain('control characters are not allowed');
+        expect(checkSourceKey(bad, bad)).toMatchObject({ code: 'IMG_BAD_PATH' });
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
   it('safe: no input makes it throw, and every key it produces is a safe S3 key', () => {
     const anyText = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 40 }),

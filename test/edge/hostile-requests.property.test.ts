@@ -271,7 +271,7 @@ function run(e: CfEvent): Answer {
   expect(Buffer.byteLength(key)).toBeLessThanOrEqual(LIMITS.maxKeyBytes);
   expect(key.split('/')).not.toContain('..');
   // biome-ignore lint/suspicious/noControlCharactersInRegex: no control byte may reach an S3 key
-  expect(key).not.toMatch(/[\u0000-\u001f\u007f\\]/);
+  expect(key).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/);
   const spec = parseVariantKey(key, DEFAULT_GRAMMAR_CONFIG);
   if (isError(spec)) {
     // The one key the edge may write that the origin refuses: an original that is itself a
