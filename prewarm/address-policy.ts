@@ -2,9 +2,12 @@
  * Which IP addresses ingest may connect to. Only public unicast addresses (ipaddr.js's `unicast`
  * range) pass: private, loopback, link-local (169.254.169.254, the cloud metadata address),
  * unique-local (fd00:ec2::254), carrier-grade NAT, multicast, reserved, 6to4/Teredo/NAT64
- * tunnels and unspecified addresses are refused. IPv4-mapped IPv6 (`::ffff:127.0.0.1`) is
- * judged as the IPv4 address it carries. An explicit allow-list of CIDRs (tests: 127.0.0.1/32)
- * lets chosen non-public addresses through.
+ * tunnels and unspecified addresses are refused. IPv6 forms that carry an IPv4 address are
+ * judged as that IPv4 address (IPv4-mapped `::ffff:127.0.0.1` and IPv4-compatible `::7f00:1`,
+ * i.e. all of `::/96` but `::` and `::1`) or refused whatever they carry (NAT64 `64:ff9b::/96`
+ * and `64:ff9b:1::/48`, SIIT `::ffff:0:0:0/96`, 6to4 `2002::/16`, Teredo `2001::/32`: none is
+ * ipaddr.js `unicast`). An explicit allow-list of CIDRs (tests: 127.0.0.1/32) lets chosen
+ * non-public addresses through.
  */
 import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../origin-fn/config.ts';
@@ -40,13 +43,27 @@ export interface AddressVerdict {
 export function checkAddress(address: string, allow: Cidr[]): AddressVerdict {
   const text = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
   if (!ipaddr.isValid(text)) return { ok: false, range: 'invalid' };
-  // process(): an IPv4-mapped IPv6 address becomes the IPv4 address it carries.
-  const addr = ipaddr.process(text);
+  const addr = embeddedIPv4(ipaddr.process(text));
   const range = addr.range();
   for (const [net, bits] of allow) {
     if (net.kind() === addr.kind() && addr.match(net, bits)) return { ok: true, range };
   }
   return { ok: range === 'unicast', range };
+}
+
+/**
+ * process() has already turned an IPv4-mapped address into its IPv4 address; an
+ * IPv4-compatible one (`::a.b.c.d`, the deprecated `::/96`) becomes its IPv4 address here,
+ * so `::7f00:1` is loopback and `::a9fe:a9fe` link-local. `::` and `::1` stay IPv6.
+ */
+function embeddedIPv4(addr: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
+  if (addr.kind() !== 'ipv6') return addr;
+  const parts = (addr as ipaddr.IPv6).parts;
+  for (let i = 0; i < 6; i++) if (parts[i] !== 0) return addr;
+  const high = parts[6] ?? 0;
+  const low = parts[7] ?? 0;
+  if (high === 0 && low <= 1) return addr;
+  return new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
 }
 
 export function isIpLiteral(host: string): boolean {
