@@ -69,7 +69,7 @@ export const LAMBDA = {
   defaultFormats: ['avif', 'webp', 'jpeg'] as OutputFormat[],
 };
 
-function loadPhotos(): { dir: string; fallback: boolean; files: string[] } {
+export function loadPhotos(): { dir: string; fallback: boolean; files: string[] } {
   const dir = resolve(repoRoot, '..', 'shared', 'corpus', 'photos', 'camera');
   if (existsSync(dir)) {
     // The 12 MP class: 10.5–13.5 megapixels.

@@ -9,6 +9,7 @@ import { runEdgeBench } from './edge.ts';
 import { runOriginBench } from './origin.ts';
 import { runPrewarmBench } from './prewarm.ts';
 import { runReliabilityBench } from './reliability.ts';
+import { runVariantsBench } from './variants.ts';
 
 const resultsDir = resolve(dirname(fileURLToPath(import.meta.url)), 'results');
 const parts: Record<string, () => Promise<unknown> | unknown> = {
@@ -16,6 +17,7 @@ const parts: Record<string, () => Promise<unknown> | unknown> = {
   origin: () => runOriginBench(),
   reliability: () => runReliabilityBench(),
   prewarm: () => runPrewarmBench(),
+  variants: () => runVariantsBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
