@@ -28,6 +28,8 @@
  * ringing around thin strokes).
  */
 
+import { blur, halfMeans, halfSize } from './blur.ts';
+
 /** 8-bit interleaved pixels: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA. */
 export interface PixelView {
   data: Uint8Array;
@@ -68,8 +70,6 @@ interface Planes {
   cb?: Float32Array | undefined;
   cr?: Float32Array | undefined;
 }
-
-const halfSize = (n: number) => Math.max(1, n >> 1);
 
 /**
  * Reads luma (BT.601, 0–255) and half-size Cb/Cr (of the 2×2 mean colour: the transform is
@@ -138,70 +138,6 @@ function allocPlanes(view: PixelView): Planes {
     cb: colour ? new Float32Array(half) : undefined,
     cr: colour ? new Float32Array(half) : undefined,
   };
-}
-
-/** One box-blur pass of radius r along each row, edges replicated. */
-function blurRows(src: Float32Array, dst: Float32Array, width: number, height: number, r: number): void {
-  const norm = 1 / (2 * r + 1);
-  const last = width - 1;
-  for (let y = 0; y < height; y++) {
-    const o = y * width;
-    let sum = 0;
-    for (let k = -r; k <= r; k++) sum += src[o + (k < 0 ? 0 : k > last ? last : k)] ?? 0;
-    for (let x = 0; x < width; x++) {
-      dst[o + x] = sum * norm;
-      const add = x + r + 1;
-      const sub = x - r;
-      sum += (src[o + (add > last ? last : add)] ?? 0) - (src[o + (sub < 0 ? 0 : sub)] ?? 0);
-    }
-  }
-}
-
-/**
- * One box-blur pass of radius r down each column, edges replicated. Walks the plane row by row
- * with one running sum per column (`sums`, at least `width` long), which keeps memory access
- * sequential.
- */
-function blurColumns(
-  src: Float32Array,
-  dst: Float32Array,
-  width: number,
-  height: number,
-  r: number,
-  sums: Float64Array,
-): void {
-  const norm = 1 / (2 * r + 1);
-  const last = height - 1;
-  sums.fill(0, 0, width);
-  for (let k = -r; k <= r; k++) {
-    const row = (k < 0 ? 0 : k > last ? last : k) * width;
-    for (let x = 0; x < width; x++) sums[x] = (sums[x] ?? 0) + (src[row + x] ?? 0);
-  }
-  for (let y = 0; y < height; y++) {
-    const o = y * width;
-    const add = Math.min(last, y + r + 1) * width;
-    const sub = Math.max(0, y - r) * width;
-    for (let x = 0; x < width; x++) {
-      const sum = sums[x] ?? 0;
-      dst[o + x] = sum * norm;
-      sums[x] = sum + (src[add + x] ?? 0) - (src[sub + x] ?? 0);
-    }
-  }
-}
-
-/** Three box-blur passes (≈ Gaussian, σ² = r(r + 1)) of `plane`, in place; `tmp` and `sums` are scratch. */
-function blur(
-  plane: Float32Array,
-  tmp: Float32Array,
-  width: number,
-  height: number,
-  r: number,
-  sums: Float64Array,
-): void {
-  for (let pass = 0; pass < 3; pass++) {
-    blurRows(plane, tmp, width, height, r);
-    blurColumns(tmp, plane, width, height, r, sums);
-  }
 }
 
 /** Table step and range of `powerTable` (the detail energy rarely exceeds 30 levels). */
@@ -415,22 +351,6 @@ function pool(
     }
   }
   return counted === 0 ? 0 : (pooled / counted) ** (1 / POOL_P);
-}
-
-/** 2×2 means of a full-size plane into a half-size one (odd last rows/columns clamped). */
-function halfMeans(src: Float32Array, width: number, height: number, dst: Float32Array): void {
-  const cw = halfSize(width);
-  const ch = halfSize(height);
-  for (let crow = 0; crow < ch; crow++) {
-    const r0 = Math.min(height - 1, 2 * crow) * width;
-    const r1 = Math.min(height - 1, 2 * crow + 1) * width;
-    for (let ccol = 0; ccol < cw; ccol++) {
-      const c0 = Math.min(width - 1, 2 * ccol);
-      const c1 = Math.min(width - 1, 2 * ccol + 1);
-      dst[crow * cw + ccol] =
-        ((src[r0 + c0] ?? 0) + (src[r0 + c1] ?? 0) + (src[r1 + c0] ?? 0) + (src[r1 + c1] ?? 0)) / 4;
-    }
-  }
 }
 
 /** One-off comparison (tests, eval): `createComparator(reference).distance(candidate)`. */
