@@ -6,7 +6,7 @@
  */
 import type { GrammarConfig } from './grammar/config.ts';
 import { badParam, quote } from './grammar/errors.ts';
-import { normalizeRequest, type Signing } from './grammar/normalize.ts';
+import { badSignature, normalizeRequest, type Signing } from './grammar/normalize.ts';
 import { encodeKeyPath } from './grammar/source-key.ts';
 import type { GrammarError, QueryParam } from './grammar/types.ts';
 
@@ -115,8 +115,11 @@ export function handleViewerRequest(
   signing?: Signing,
 ): CfRequest | CfResponse {
   const request = event.request;
+  const signed = signing !== undefined && signing.secrets.length > 0;
   const params = queryParams(request.querystring);
-  if (!Array.isArray(params)) return refuse(params);
+  // Signed mode: a query that cannot be decoded cannot be verified, so it is a 403 like any
+  // unsigned request (never a 400 that tells what was wrong).
+  if (!Array.isArray(params)) return refuse(signed ? badSignature() : params);
   const result = normalizeRequest(
     {
       path: request.uri,

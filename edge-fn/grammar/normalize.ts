@@ -68,36 +68,52 @@ function scaled(
   return step;
 }
 
+/** The 403 of signed mode: every request without a valid signature gets it, before any other check. */
+export function badSignature(why?: string): GrammarError {
+  return fail(
+    403,
+    'IMG_BAD_SIGNATURE',
+    why || 'Invalid signature: it does not match the path and parameters',
+  );
+}
+
+/**
+ * Signed mode: the signature is checked before the path or any parameter is judged, so an
+ * unsigned request learns nothing (no 400 for a bad path, a bad value or too many parameters).
+ * A path that cannot be a key cannot have been signed (the signers refuse it).
+ */
+function checkSignature(source: string | GrammarError, params: QueryParam[], signing: Signing) {
+  let signature: string | undefined;
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i] as QueryParam;
+    if (p.name.toLowerCase() !== 's') continue;
+    if (signature !== undefined && signature !== p.value)
+      return badSignature('Invalid signature: "s" is given twice');
+    signature = p.value;
+  }
+  if (signature === undefined)
+    return badSignature('Missing signature: this CDN only serves signed URLs (parameter "s")');
+  if (
+    isError(source) ||
+    !verifySignature(signingMessage(source, params), signature, signing.secrets, signing.hmac)
+  )
+    return badSignature();
+  return undefined;
+}
+
 export function normalizeRequest(
   request: ViewerRequest,
   config: GrammarConfig,
   signing?: Signing,
 ): Normalized | GrammarError {
   const source = sourceFromPath(request.path);
-  if (isError(source)) return source;
   const params = request.params;
-  if (params.length > LIMITS.maxParams) return tooManyParams(params.length);
-
   if (signing && signing.secrets.length > 0) {
-    let signature: string | undefined;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i] as QueryParam;
-      if (p.name.toLowerCase() !== 's') continue;
-      if (signature !== undefined && signature !== p.value)
-        return fail(403, 'IMG_BAD_SIGNATURE', 'Invalid signature: "s" is given twice');
-      signature = p.value;
-    }
-    if (signature === undefined) {
-      return fail(
-        403,
-        'IMG_BAD_SIGNATURE',
-        'Missing signature: this CDN only serves signed URLs (parameter "s")',
-      );
-    }
-    if (!verifySignature(signingMessage(source, params), signature, signing.secrets, signing.hmac)) {
-      return fail(403, 'IMG_BAD_SIGNATURE', 'Invalid signature: it does not match the path and parameters');
-    }
+    const refused = checkSignature(source, params, signing);
+    if (refused) return refused;
   }
+  if (isError(source)) return source;
+  if (params.length > LIMITS.maxParams) return tooManyParams(params.length);
 
   const ladder = config.ladder;
   const maxSize = ladder[ladder.length - 1] as number;

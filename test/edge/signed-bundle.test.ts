@@ -125,8 +125,24 @@ describe('signed URLs through the built bundle', () => {
     expect(answer(current, good).status).toBe(200);
   });
 
-  it('checks the signature before the parameters: an unsigned bad request learns nothing', () => {
-    expect(answer(rotating, '/photos/a.jpg?w=abc')).toEqual({ status: 403, code: 'IMG_BAD_SIGNATURE' });
-    expect(answer(rotating, '/photos/../a.jpg?w=1&s=x').status).toBe(400); // path checks come first
+  it('checks the signature before anything else: an unsigned bad request learns nothing', () => {
+    const unsigned = [
+      '/photos/a.jpg?w=abc', // a bad value
+      '/photos/../a.jpg?w=1', // a bad path
+      '/photos/../a.jpg?w=1&s=x', // a bad path with a made-up signature
+      '/photos/%E0%A4%A.jpg', // malformed percent-encoding in the path
+      '/photos/a.jpg?w=%E0%A4%A', // malformed percent-encoding in a value
+      `/photos/a.jpg?${Array.from({ length: 20 }, (_, i) => `x${i}=1`).join('&')}`, // > 16 parameters
+      `/photos/a.jpg?${Array.from({ length: 20 }, (_, i) => `x${i}=1`).join('&')}&s=${sig(good)}`,
+    ];
+    for (const url of unsigned) {
+      expect(answer(rotating, url), url).toEqual({ status: 403, code: 'IMG_BAD_SIGNATURE' });
+    }
+  });
+
+  it('judges the path and parameters once the signature is valid', () => {
+    // A backend may sign what the grammar then refuses: that is a 400 naming the fault.
+    const badValue = signUrl('/photos/a.jpg', { w: 'abc' }, NEW);
+    expect(answer(rotating, badValue)).toEqual({ status: 400, code: 'IMG_BAD_PARAM' });
   });
 });
