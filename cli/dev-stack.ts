@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { createOriginRuntime } from '../origin-fn/runtime.ts';
 import type { createS3Client } from '../origin-fn/s3-client.ts';
 import { contentTypeOfName } from '../origin-fn/transform/formats.ts';
 import { buildViewerBundle, readEdgeConfig } from '../scripts/build.ts';
+import { closeServer, type FrontDecision, startFront } from './local-front.ts';
 import { S3_CREDENTIALS } from './local-s3.ts';
 import { createPlaygroundRoutes } from './playground.ts';
 
@@ -115,20 +116,51 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     await buildViewerBundle(edgeConfig, bundlePath);
     const worker = readFileSync(resolve(root, 'edge-fn/local-cdn-worker.js'), 'utf8');
     const mf = new Miniflare({
+      modules: true,
       script: `${readFileSync(bundlePath, 'utf8')}\n${worker}`,
       compatibilityDate: '2025-01-01',
+      // node:crypto for the signed bundle's require('crypto'), as CloudFront's runtime has it.
+      compatibilityFlags: ['nodejs_compat'],
       host: HOST,
-      port: options.port,
+      port: 0,
       bindings: { VARIANTS_URL: `${s3Endpoint}/${options.variantsBucket}`, ORIGIN_URL: originUrl },
       cachePersist: join(options.dataDir, 'cache'),
     });
     cleanups.push(() => mf.dispose());
-    const url = (await mf.ready).origin.replace('localhost', HOST);
+    const workerUrl = (await mf.ready).origin.replace('localhost', HOST);
+    const front = await startFront({
+      port: options.port,
+      name: 'the local CDN',
+      portSetting: '--port or PORT (npm start -- --port 8081)',
+      target: workerUrl,
+      decide: rawPathHeader,
+    });
+    cleanups.push(() => closeServer(front.server));
+    const url = front.url;
     return { url, s3Endpoint, originUrl, seeded, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/**
+ * The path as the viewer sent it, for the CDN worker (workerd would normalise `.`/`..` away;
+ * CloudFront hands the function the raw one). Only origin-form targets, as CloudFront takes.
+ */
+function rawPathHeader(req: IncomingMessage): FrontDecision {
+  const target = req.url ?? '';
+  if (!target.startsWith('/')) {
+    return {
+      refuse: {
+        status: 400,
+        code: 'IMG_BAD_PATH',
+        message: 'Invalid request target: expected a path starting with "/"',
+      },
+    };
+  }
+  const q = target.indexOf('?');
+  return { headers: { 'x-litepix-raw-path': q < 0 ? target : target.slice(0, q) } };
 }
 
 async function seed(client: ReturnType<typeof createS3Client>, bucket: string): Promise<string[]> {

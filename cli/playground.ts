@@ -27,6 +27,7 @@ import { unitsFromText } from '../prewarm/input.ts';
 import { createS3PrewarmStore } from '../prewarm/prewarm-store.ts';
 import { createPrewarmer } from '../prewarm/prewarmer.ts';
 import type { UnitResult } from '../prewarm/types.ts';
+import { playgroundRefusal } from './playground-guard.ts';
 import { checkedUrl } from './url.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -238,6 +239,9 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = req.method ?? 'GET';
     const asset = assets.get(url.pathname);
+    if (!asset && !url.pathname.startsWith(PLAYGROUND_PREFIX)) return undefined;
+    const refused = playgroundRefusal(req);
+    if (refused) return json(403, { error: refused.code, message: refused.message });
     if (asset && (method === 'GET' || method === 'HEAD')) {
       return {
         status: 200,
@@ -245,7 +249,6 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
         body: asset.body,
       };
     }
-    if (!url.pathname.startsWith(PLAYGROUND_PREFIX)) return undefined;
     const route = `${method} ${url.pathname.slice(PLAYGROUND_PREFIX.length)}`;
     try {
       switch (route) {

@@ -1,8 +1,14 @@
-// The local CDN (miniflare/workerd, service-worker format). cli/dev-stack.ts prepends the
-// built viewer-request bundle, so `handler(event)` below is the very function CloudFront runs.
+// The local CDN (miniflare/workerd, an ES module with nodejs_compat). cli/dev-stack.ts prepends
+// the built viewer-request bundle, so `handler(event)` below is the very function CloudFront
+// runs, signed builds included (their `require('crypto')` is answered by node:crypto below).
 // Then it does what CloudFront does: cache lookup on the rewritten URI (Cache API), on a miss
 // the variants bucket, on 403/404 failover to the origin, cache what is cacheable, and say
-// `x-cache: Hit|Miss from litepix-dev`. Bindings (globals): VARIANTS_URL, ORIGIN_URL.
+// `x-cache: Hit|Miss from litepix-dev`. Bindings (env): VARIANTS_URL, ORIGIN_URL.
+//
+// The request's path as the viewer sent it comes in RAW_PATH_HEADER, set by the stack's front
+// server (cli/local-front.ts): workerd normalises `.`/`..` segments away when it parses the
+// URL, and CloudFront does not, so the function must see the raw one to refuse them.
+import { createHmac } from 'node:crypto';
 
 const CACHE_HOST = 'http://litepix-dev.cache';
 const PASS_HEADERS = [
@@ -16,12 +22,29 @@ const PASS_HEADERS = [
   'x-litepix-quality',
 ];
 
-addEventListener('fetch', (event) => {
-  event.respondWith(serve(event.request));
-});
+const RAW_PATH_HEADER = 'x-litepix-raw-path';
+let VARIANTS_URL = '';
+let ORIGIN_URL = '';
+
+// The CloudFront runtime's modules, as the signed bundle asks for them.
+// biome-ignore lint/correctness/noUnusedVariables: called by the prepended signed bundle
+function require(name) {
+  if (name === 'crypto') return { createHmac };
+  throw new Error(`The local CDN has no module ${name}`);
+}
+
+export default {
+  fetch(request, env) {
+    VARIANTS_URL = env.VARIANTS_URL;
+    ORIGIN_URL = env.ORIGIN_URL;
+    return serve(request);
+  },
+};
 
 function cloudFrontEvent(url, request) {
-  const querystring = {};
+  // Parameter and header names are the viewer's: null-prototype maps, so `__proto__` is a name
+  // like any other (an ordinary object would take it as its prototype, for every later request).
+  const querystring = Object.create(null);
   for (const [name, value] of url.searchParams) {
     const key = encodeURIComponent(name);
     const entry = { value: encodeURIComponent(value) };
@@ -32,12 +55,13 @@ function cloudFrontEvent(url, request) {
       seen.multiValue.push(entry);
     }
   }
-  const headers = {};
+  const headers = Object.create(null);
   for (const name of ['accept', 'save-data']) {
     const value = request.headers.get(name);
     if (value !== null) headers[name] = { value };
   }
-  return { version: '1.0', request: { method: request.method, uri: url.pathname, querystring, headers } };
+  const uri = request.headers.get(RAW_PATH_HEADER) || url.pathname;
+  return { version: '1.0', request: { method: request.method, uri, querystring, headers } };
 }
 
 // A variant served by the bucket carries the origin's debug headers as S3 user metadata
@@ -71,9 +95,18 @@ async function serve(request) {
   const url = new URL(request.url);
   const head = request.method === 'HEAD';
   if (isPlayground(url.pathname)) {
+    // What the playground's guard (cli/playground-guard.ts) judges a request by.
+    const headers = {
+      'content-type': request.headers.get('content-type') || 'application/octet-stream',
+      'x-forwarded-host': url.host,
+    };
+    for (const name of ['origin', 'sec-fetch-site']) {
+      const value = request.headers.get(name);
+      if (value !== null) headers[name] = value;
+    }
     return fetch(`${ORIGIN_URL}${url.pathname}${url.search}`, {
       method: request.method,
-      headers: { 'content-type': request.headers.get('content-type') || 'application/octet-stream' },
+      headers,
       body: head || request.method === 'GET' ? undefined : request.body,
     });
   }

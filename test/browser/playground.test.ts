@@ -6,6 +6,8 @@
  * figures, and check it holds up on a phone-width screen. Screenshots go to test/artifacts/.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -239,5 +241,33 @@ describe('the playground in Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'playground-phone.png'), fullPage: true });
     await page.close();
     expect(errors).toEqual([]);
+  });
+
+  it('ignores a cross-site form POST from another page the developer opens', async () => {
+    // An "evil" page on another local port (same site, other origin), as any tab could be.
+    const target = `${stack.url}/__litepix/api/upload?name=planted.jpg`;
+    const evil = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(
+        `<form id="f" method="POST" enctype="text/plain" action="${target}"><input name="x" value="y"></form><script>document.getElementById('f').submit()</script>`,
+      );
+    });
+    await new Promise<void>((ok) => evil.listen(0, '127.0.0.1', ok));
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const answer = page.waitForResponse((r) => r.url() === target);
+      await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+      const res = await answer;
+      expect(res.status()).toBe(403);
+      expect(await res.json()).toMatchObject({ error: 'LOCAL_CROSS_SITE' });
+      await context.close();
+    } finally {
+      await new Promise((ok) => evil.close(ok));
+    }
+    const list = (await (await fetch(`${stack.url}/__litepix/api/originals`)).json()) as {
+      originals: Array<{ key: string }>;
+    };
+    expect(list.originals.map((o) => o.key).filter((k) => k.includes('planted'))).toEqual([]);
   });
 });

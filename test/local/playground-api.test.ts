@@ -2,7 +2,7 @@
  * The playground's server side over real HTTP, in front of a real origin and s3rver: page and
  * assets, listing, uploads (checked like the origin checks a source), originals, signed URLs.
  */
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -259,5 +259,93 @@ describe('the playground routes', () => {
     const res = await fetch(`${base}/__litepix/api/nothing`);
     expect(res.status).toBe(404);
     expect(((await res.json()) as { message: string }).message).toContain('POST api/upload?name=');
+  });
+});
+
+/** A request with the headers a browser (or a DNS-rebinding page) would send; fetch forbids some. */
+function browserRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<{ status: number; json: { error?: string; message?: string } }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((ok, fail) => {
+    const r = request({ host: hostname, port, path, method, headers }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      res.on('end', () =>
+        ok({ status: res.statusCode ?? 0, json: text.startsWith('{') ? JSON.parse(text) : {} }),
+      );
+    });
+    r.on('error', fail);
+    r.end(body);
+  });
+}
+
+describe('the playground API refuses other sites (issue 19 item 14)', () => {
+  const photo = fixture('kodim03-q95.jpg');
+  const own = () => new URL(base).host;
+
+  it.each([
+    ['a cross-site form POST (Origin of another site)', { origin: 'https://evil.example' }],
+    ['a POST from another local port (same site, other origin)', { origin: 'http://127.0.0.1:1' }],
+    ['a POST the browser marks cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['a POST the browser marks same-site', { 'sec-fetch-site': 'same-site' }],
+    ['a POST from an opaque origin (sandboxed page, file:)', { origin: 'null' }],
+  ])('refuses %s with 403 and stores nothing', async (_name, headers) => {
+    const name = `cross-${Object.values(headers)[0]?.replace(/\W/g, '')}.jpg`;
+    const before = await originalCount();
+    const res = await browserRequest('POST', `/__litepix/api/upload?name=${name}`, headers, photo);
+    expect(res.status).toBe(403);
+    expect(res.json).toMatchObject({
+      error: 'LOCAL_CROSS_SITE',
+      message: expect.stringContaining('its own page only'),
+    });
+    expect(await originalCount()).toBe(before);
+    expect(await stored(uploadKey(name, photo))).toBe(false);
+  });
+
+  it('refuses a DNS-rebinding host on every playground route, reads included', async () => {
+    for (const [method, path] of [
+      ['GET', '/'],
+      ['GET', '/__litepix/api/originals'],
+      ['POST', '/__litepix/api/upload?name=rebind.jpg'],
+    ] as const) {
+      const res = await browserRequest(
+        method,
+        path,
+        { host: 'evil.example:8080' },
+        method === 'POST' ? photo : undefined,
+      );
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(res.json.error).toBe('LOCAL_FORBIDDEN_HOST');
+    }
+    expect(await stored(uploadKey('rebind.jpg', photo))).toBe(false);
+  });
+
+  it('takes the same upload from its own page, and from tools that send no Origin', async () => {
+    const fromPage = await browserRequest(
+      'POST',
+      '/__litepix/api/upload?name=own-page.jpg',
+      { origin: `http://${own()}`, 'sec-fetch-site': 'same-origin' },
+      photo,
+    );
+    expect(fromPage.status).toBe(201);
+    const fromLocalhost = await browserRequest(
+      'POST',
+      '/__litepix/api/upload?name=own-localhost.jpg',
+      {
+        host: own().replace('127.0.0.1', 'localhost'),
+        origin: `http://${own().replace('127.0.0.1', 'localhost')}`,
+      },
+      photo,
+    );
+    expect(fromLocalhost.status).toBe(201);
+    const fromCurl = await browserRequest('POST', '/__litepix/api/upload?name=curl.jpg', {}, photo);
+    expect(fromCurl.status).toBe(201);
+    expect(await stored(uploadKey('curl.jpg', photo))).toBe(true);
   });
 });

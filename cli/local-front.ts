@@ -1,0 +1,98 @@
+/**
+ * The local stack's front doors: small Node HTTP servers on the public ports that pass each
+ * request on to a server behind them (miniflare for the CDN, s3rver for S3), with one check or
+ * header of their own. Node keeps the request target exactly as sent, which workerd and s3rver
+ * cannot be asked for; and a port in use is a clear error here, not a workerd dump.
+ */
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const HOST = '127.0.0.1';
+
+/** What a front door does with a request: refuse it (a response), or pass it with extra headers. */
+export type FrontDecision =
+  | { refuse: { status: number; code: string; message: string } }
+  | { headers?: Record<string, string> };
+
+export interface FrontOptions {
+  /** Public port (0 = any free one). */
+  port: number;
+  /** What the port is, for the error when it is in use ("the local CDN"). */
+  name: string;
+  /** The flag or variable that moves it ("--port or PORT"). */
+  portSetting: string;
+  /** The server behind, http://127.0.0.1:PORT. */
+  target: string;
+  decide(req: IncomingMessage): FrontDecision | Promise<FrontDecision>;
+}
+
+export class PortInUseError extends Error {}
+
+function refuse(res: ServerResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-litepix-error': code,
+  });
+  res.end(`${message}\n`);
+}
+
+function pass(req: IncomingMessage, res: ServerResponse, target: URL, headers: Record<string, string>): void {
+  const upstream = request(
+    {
+      host: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, ...headers },
+    },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  upstream.on('error', (err) => {
+    if (!res.headersSent)
+      refuse(res, 502, 'LOCAL_UPSTREAM_UNAVAILABLE', `Local server behind: ${err.message}`);
+    else res.destroy(err);
+  });
+  req.pipe(upstream);
+}
+
+/** Listens on 127.0.0.1; resolves with the server and its URL. */
+export async function startFront(options: FrontOptions): Promise<{ server: Server; url: string }> {
+  const target = new URL(options.target);
+  const server = createServer((req, res) => {
+    Promise.resolve(options.decide(req)).then(
+      (decision) => {
+        if ('refuse' in decision) {
+          req.resume();
+          const { status, code, message } = decision.refuse;
+          refuse(res, status, code, message);
+        } else pass(req, res, target, decision.headers ?? {});
+      },
+      (err: Error) => refuse(res, 500, 'LOCAL_FRONT_FAILED', err.message),
+    );
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      fail(
+        err.code === 'EADDRINUSE'
+          ? new PortInUseError(
+              `Port ${options.port} for ${options.name} is in use (another litepix dev?): stop that process or choose another port with ${options.portSetting}`,
+            )
+          : err,
+      );
+    });
+    server.listen(options.port, HOST, () => ok());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return { server, url: `http://${HOST}:${port}` };
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((ok) => {
+    server.close(() => ok());
+    server.closeAllConnections();
+  });
+}
