@@ -20,6 +20,7 @@ import { contentTypeOfName } from '../origin-fn/transform/formats.ts';
 import { buildViewerBundle, readEdgeConfig } from '../scripts/build.ts';
 import { closeServer, type FrontDecision, startFront } from './local-front.ts';
 import { S3_CREDENTIALS } from './local-s3.ts';
+import { guardLocalS3 } from './local-s3-guard.ts';
 import { createPlaygroundRoutes } from './playground.ts';
 
 export { S3_CREDENTIALS };
@@ -64,14 +65,23 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     await mkdir(s3Dir, { recursive: true });
     const s3rver = new S3rver({
       address: HOST,
-      port: options.s3Port,
+      port: 0,
       silent: true,
       directory: s3Dir,
       configureBuckets: [{ name: options.originalsBucket }, { name: options.variantsBucket }],
     });
     const s3Address = await s3rver.run();
     cleanups.push(() => s3rver.close());
-    const s3Endpoint = `http://${HOST}:${s3Address.port}`;
+    // s3rver answers anyone; the stack's S3 port is a door that checks signatures first.
+    const s3Door = await startFront({
+      port: options.s3Port,
+      name: 'the local S3',
+      portSetting: '--s3-port or LITEPIX_S3_PORT',
+      target: `http://${HOST}:${s3Address.port}`,
+      decide: (req) => guardLocalS3(req, { publicReadBucket: options.variantsBucket }),
+    });
+    cleanups.push(() => closeServer(s3Door.server));
+    const s3Endpoint = s3Door.url;
 
     // The origin is assembled as the Lambda's is, from the same LITEPIX_* settings (limits,
     // q=auto, request budget), pointed at the local S3.

@@ -10,9 +10,17 @@ import type { AddressInfo } from 'node:net';
 const HOST = '127.0.0.1';
 
 /** What a front door does with a request: refuse it (a response), or pass it with extra headers. */
-export type FrontDecision =
-  | { refuse: { status: number; code: string; message: string } }
-  | { headers?: Record<string, string> };
+export type FrontDecision = { refuse: Refusal } | { headers?: Record<string, string> };
+
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+  /** `s3`: S3's XML error document, so S3 clients show the code and message. */
+  body?: 'text' | 's3';
+}
+
+const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export interface FrontOptions {
   /** Public port (0 = any free one). */
@@ -28,13 +36,18 @@ export interface FrontOptions {
 
 export class PortInUseError extends Error {}
 
-function refuse(res: ServerResponse, status: number, code: string, message: string): void {
+function refuse(res: ServerResponse, { status, code, message, body }: Refusal): void {
+  const xml = body === 's3';
   res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
+    'content-type': xml ? 'application/xml' : 'text/plain; charset=utf-8',
     'cache-control': 'no-store',
     'x-litepix-error': code,
   });
-  res.end(`${message}\n`);
+  res.end(
+    xml
+      ? `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlText(message)}</Message></Error>\n`
+      : `${message}\n`,
+  );
 }
 
 function pass(req: IncomingMessage, res: ServerResponse, target: URL, headers: Record<string, string>): void {
@@ -53,7 +66,11 @@ function pass(req: IncomingMessage, res: ServerResponse, target: URL, headers: R
   );
   upstream.on('error', (err) => {
     if (!res.headersSent)
-      refuse(res, 502, 'LOCAL_UPSTREAM_UNAVAILABLE', `Local server behind: ${err.message}`);
+      refuse(res, {
+        status: 502,
+        code: 'LOCAL_UPSTREAM_UNAVAILABLE',
+        message: `Local server behind: ${err.message}`,
+      });
     else res.destroy(err);
   });
   req.pipe(upstream);
@@ -67,11 +84,10 @@ export async function startFront(options: FrontOptions): Promise<{ server: Serve
       (decision) => {
         if ('refuse' in decision) {
           req.resume();
-          const { status, code, message } = decision.refuse;
-          refuse(res, status, code, message);
+          refuse(res, decision.refuse);
         } else pass(req, res, target, decision.headers ?? {});
       },
-      (err: Error) => refuse(res, 500, 'LOCAL_FRONT_FAILED', err.message),
+      (err: Error) => refuse(res, { status: 500, code: 'LOCAL_FRONT_FAILED', message: err.message }),
     );
   });
   await new Promise<void>((ok, fail) => {
