@@ -97,7 +97,7 @@ export const s3Handler = (event: S3Event): Promise<S3EventResult> => {
     prewarmer: r.eventPrewarmer,
     invalidator: r.invalidator,
     originalsBucket: r.config.originalsBucket,
-    version: r.config.grammar.version,
+    grammar: r.config.grammar,
     log: r.log,
   })(event);
 };

@@ -8,6 +8,7 @@ import { legacyFormat } from '../edge-fn/grammar/negotiate-format.ts';
 import { normalizeRequest } from '../edge-fn/grammar/normalize.ts';
 import { encodeKeyPath } from '../edge-fn/grammar/source-key.ts';
 import type { OutputFormat, VariantSpec } from '../edge-fn/grammar/types.ts';
+import { checkOriginalKey } from '../edge-fn/grammar/variant-key.ts';
 import { PrewarmError } from './errors.ts';
 
 export interface PlannedVariant {
@@ -26,12 +27,22 @@ export function formatsFor(source: string, formats: OutputFormat[], grammar: Gra
   return out;
 }
 
+/**
+ * Throws PREWARM_VARIANT_KEY when `key` cannot be an original because it is itself a variant
+ * key: the origin's own check (`checkOriginalKey`), so pre-warm never stores `v1/v1/…`.
+ */
+export function assertOriginalKey(key: string, grammar: GrammarConfig): void {
+  const problem = checkOriginalKey(key, grammar);
+  if (problem) throw new PrewarmError('PREWARM_VARIANT_KEY', problem.message);
+}
+
 export function planVariants(
   source: string,
   presets: string[],
   formats: OutputFormat[],
   grammar: GrammarConfig,
 ): PlannedVariant[] {
+  assertOriginalKey(source, grammar);
   const path = `/${encodeKeyPath(source)}`;
   const out: PlannedVariant[] = [];
   for (const preset of presets) {

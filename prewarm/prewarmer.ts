@@ -26,7 +26,7 @@ import {
   type Resolver,
   sniffImage,
 } from './ingest.ts';
-import { formatsFor, planVariants } from './plan.ts';
+import { assertOriginalKey, formatsFor, planVariants } from './plan.ts';
 import type { PrewarmStore } from './prewarm-store.ts';
 import { type Replacement, rewriteUnit } from './rewrite.ts';
 import { createLimiter } from './scheduler.ts';
@@ -177,6 +177,7 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
         const fetched = await fetchExternal(url, settings.ingest, deps.resolver);
         const type = await sniffImage(fetched.bytes, url);
         const key = ingestKey(fetched.bytes, type.ext);
+        assertOriginalKey(key, settings.grammar); // never written as an original under a variant key
         const exists = await io.run(() => store.headOriginal(key));
         if (!exists) await io.run(() => store.putOriginal(key, fetched.bytes, type.type));
         log.info({ url: short(url), key, bytes: fetched.bytes.length }, 'ingested');

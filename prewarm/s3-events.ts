@@ -12,7 +12,12 @@
  * Stale variants are deleted, then the CDN paths of every key that had stale variants or was
  * removed are invalidated in one batched request; finally, originals that exist are pre-warmed
  * with the default presets (skipping what is already there and current).
+ *
+ * A key that is itself a variant key (`v1/a.jpg/w256.qauto.webp`, refused by the origin as an
+ * original) is ignored with a logged reason: no reconcile, no pre-warm, no `v1/v1/…` variants.
  */
+import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
+import { checkOriginalKey } from '../edge-fn/grammar/variant-key.ts';
 import type { Log } from '../origin-fn/log.ts';
 import type { Invalidator } from './invalidation.ts';
 import type { PrewarmStore } from './prewarm-store.ts';
@@ -33,12 +38,15 @@ export interface S3EventDeps {
   prewarmer: Prewarmer;
   invalidator?: Invalidator | undefined;
   originalsBucket: string;
-  version: string;
+  /** The grammar: its version prefix and the variant-key check. */
+  grammar: GrammarConfig;
   log: Log;
 }
 
 export interface S3EventResult {
   keys: number;
+  /** Keys refused as originals (variant keys), with the reason. */
+  ignored: Array<{ key: string; code: string; message: string }>;
   deletedVariants: number;
   invalidated: string[];
   invalidationId?: string | undefined;
@@ -79,13 +87,22 @@ export function createS3EventHandler(deps: S3EventDeps) {
   return async (event: S3Event): Promise<S3EventResult> => {
     const removed = new Set<string>();
     const keys = new Set<string>();
+    const ignored: S3EventResult['ignored'] = [];
+    const version = deps.grammar.version;
     for (const record of event.Records ?? []) {
       if (record.s3.bucket.name !== deps.originalsBucket) {
         deps.log.warn({ bucket: record.s3.bucket.name }, 'event for another bucket ignored');
         continue;
       }
       const key = decodeEventKey(record.s3.object.key);
-      // Variants and ingested copies never live in the originals bucket under the version prefix.
+      const problem = checkOriginalKey(key, deps.grammar);
+      if (problem) {
+        if (!ignored.some((i) => i.key === key)) {
+          ignored.push({ key, code: problem.code, message: problem.message });
+          deps.log.warn({ key, code: problem.code }, `upload ignored: ${problem.message}`);
+        }
+        continue;
+      }
       keys.add(key);
       if (record.eventName.startsWith('ObjectRemoved')) removed.add(key);
     }
@@ -93,7 +110,7 @@ export function createS3EventHandler(deps: S3EventDeps) {
     const toPrewarm: string[] = [];
     let deletedVariants = 0;
     for (const key of keys) {
-      const { exists, stale } = await reconcile(deps.store, key, deps.version);
+      const { exists, stale } = await reconcile(deps.store, key, version);
       if (stale.length > 0) {
         await deps.store.deleteVariants(stale);
         deletedVariants += stale.length;
@@ -135,6 +152,6 @@ export function createS3EventHandler(deps: S3EventDeps) {
           },
         );
     }
-    return { keys: keys.size, deletedVariants, invalidated: toInvalidate, invalidationId, prewarm };
+    return { keys: keys.size, ignored, deletedVariants, invalidated: toInvalidate, invalidationId, prewarm };
   };
 }

@@ -7,4 +7,4 @@ export { GrammarConfigError, resolveGrammarConfig } from './resolve-config.ts';
 export { constantTimeEqual, type HmacFn, signingMessage, verifySignature } from './signature.ts';
 export { checkSourceKey, decodePath, encodeKeyPath, sourceFromPath, utf8Length } from './source-key.ts';
 export type * from './types.ts';
-export { buildVariantKey, optionsToken, parseVariantKey } from './variant-key.ts';
+export { buildVariantKey, checkOriginalKey, optionsToken, parseVariantKey } from './variant-key.ts';

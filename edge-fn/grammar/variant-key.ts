@@ -5,7 +5,8 @@
  * default `inside`), then the quality token `q<n>`, `qauto` or `qlite` (Save-Data).
  * `parseVariantKey` is the inverse and accepts canonical keys only, so a request that
  * bypasses the edge cannot create a variant the edge would not. It also refuses a key whose
- * original is itself a variant key (`v1/v1/a.jpg/qauto.webp/w128.qauto.webp`).
+ * original is itself a variant key (`v1/v1/a.jpg/qauto.webp/w128.qauto.webp`): that check,
+ * `checkOriginalKey`, is the one the origin and pre-warm (planner, S3 events, ingest) share.
  */
 import type { GrammarConfig } from './config.ts';
 import { fail, quote } from './errors.ts';
@@ -32,6 +33,23 @@ export function buildVariantKey(spec: VariantSpec, config: GrammarConfig): strin
 
 function badKey(key: string, why: string): GrammarError {
   return fail(400, 'IMG_BAD_KEY', `Invalid variant key ${quote(key)}: ${why}`);
+}
+
+const NOT_AN_ORIGINAL = 'is itself a variant key; variants are not originals';
+
+/**
+ * Refuses an original key that is itself a canonical variant key (`v1/a.jpg/w256.qauto.webp`):
+ * a variant of it would be a variant of a variant (`v1/v1/…`), a new object to pay for each
+ * time. Undefined when `source` may be an original.
+ */
+export function checkOriginalKey(source: string, config: GrammarConfig): GrammarError | undefined {
+  const spec = parseVariantKey(source, config);
+  if (isError(spec)) return undefined;
+  return fail(
+    400,
+    'IMG_BAD_KEY',
+    `Invalid original key ${quote(source)}: it ${NOT_AN_ORIGINAL} (a variant of ${quote(spec.source)}); use the original's own key`,
+  );
 }
 
 /** Variant key (no leading slash) → spec, for canonical keys only. */
@@ -79,8 +97,7 @@ export function parseVariantKey(key: string, config: GrammarConfig): VariantSpec
   if (buildVariantKey(spec, config) !== key) return badKey(key, 'options are not in canonical form');
   // A variant is never an original: a source that is itself a variant key would transform
   // variants of variants (v1/v1/…), each a new object to pay for.
-  if (!isError(parseVariantKey(source, config))) {
-    return badKey(key, `its original ${quote(source)} is itself a variant key; variants are not originals`);
-  }
+  if (checkOriginalKey(source, config))
+    return badKey(key, `its original ${quote(source)} ${NOT_AN_ORIGINAL}`);
   return spec;
 }

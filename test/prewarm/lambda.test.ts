@@ -10,6 +10,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_GRAMMAR_CONFIG } from '../../edge-fn/grammar/index.ts';
 import { createLog } from '../../origin-fn/log.ts';
 import { createCloudFrontInvalidator } from '../../prewarm/invalidation.ts';
 import { createSqsHandler, type SqsEvent } from '../../prewarm/lambda.ts';
@@ -121,7 +122,7 @@ describe('S3 event handler', () => {
         version: 'v1',
       }),
       originalsBucket: ORIGINALS,
-      version: 'v1',
+      grammar: DEFAULT_GRAMMAR_CONFIG,
       log,
     });
   const KEY = 'photos/new shot.jpg';
