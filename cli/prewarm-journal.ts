@@ -127,6 +127,7 @@ export async function openJournal(path: string, fingerprint: string): Promise<Jo
   };
   return {
     done,
+    /** Serialises first: when that throws (an unwritable unit), nothing is written. */
     async append(result, totals) {
       const v = totals.variants;
       const line: JournalLine = {

@@ -190,10 +190,13 @@ export async function prewarmCommand(args: string[]): Promise<void> {
   let totals: Totals;
   try {
     totals = await prewarmer.run(remaining(), async (result) => {
+      // Serialise before writing anything: a unit that cannot be written throws here, and the
+      // pre-warmer reports it failed instead (one failure line, the batch goes on).
+      const line = values.out ? undefined : outLine(result);
+      if (journal) await journal.append(result, prewarmer.snapshot());
+      if (line !== undefined) process.stdout.write(`${line}\n`);
       if (result.report.status === 'failed') failedNow++;
       bar?.increment(1, { failed: failedNow });
-      if (journal) await journal.append(result, prewarmer.snapshot());
-      if (!values.out) process.stdout.write(`${outLine(result)}\n`);
     });
   } catch (err) {
     bar?.stop();

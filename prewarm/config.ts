@@ -21,6 +21,13 @@ import { compileSelector, type Selector } from './selectors.ts';
 
 export type RewriteMode = 'preset' | 'map';
 
+/**
+ * Deepest nesting of objects and arrays a Data Unit may have (the unit itself is level 1);
+ * deeper units fail alone with PREWARM_TOO_DEEP (`LITEPIX_PREWARM_MAX_DEPTH`, 1–1000: well below
+ * the few thousand levels where JSON.stringify and structuredClone overflow the stack).
+ */
+export const DEFAULT_MAX_UNIT_DEPTH = 64;
+
 export interface PrewarmConfig extends OriginConfig {
   /** CDN base of the rewritten URLs, e.g. `https://d111.cloudfront.net`, no trailing slash. */
   cdnBase: string;
@@ -44,6 +51,8 @@ export interface PrewarmConfig extends OriginConfig {
   ingest: IngestPolicy;
   /** Where image references are (empty = auto-detection). */
   selectors: Selector[];
+  /** Deepest nesting of a Data Unit (DEFAULT_MAX_UNIT_DEPTH). */
+  maxUnitDepth: number;
 }
 
 const FORMAT_NAMES: OutputFormat[] = ['avif', 'webp', 'jpeg', 'png'];
@@ -159,6 +168,7 @@ export function readPrewarmConfig(env: Env = process.env): PrewarmConfig {
     verifyCdn: boolean(env, 'LITEPIX_PREWARM_VERIFY_CDN', false),
     signingSecret: secretFrom(env),
     selectors,
+    maxUnitDepth: integer(env, 'LITEPIX_PREWARM_MAX_DEPTH', DEFAULT_MAX_UNIT_DEPTH, 1, 1000),
     ingest: {
       hosts: ingestHosts,
       allowAddresses: parseAddressAllowList(

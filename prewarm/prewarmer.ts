@@ -15,7 +15,9 @@ import { cdnUrl } from '../edge-fn/sign-url.ts';
 import type { Log } from '../origin-fn/log.ts';
 import type { TransformLimits } from '../origin-fn/transform/limits.ts';
 import type { Transformer } from '../origin-fn/transform/types.ts';
+import { boundedCache } from './bounded-cache.ts';
 import { createCdnCheck } from './cdn-check.ts';
+import { DEFAULT_MAX_UNIT_DEPTH } from './config.ts';
 import { type Failure, toFailure } from './errors.ts';
 import { classifyRef, type ImageRef, type RefContext } from './image-ref.ts';
 import {
@@ -34,6 +36,7 @@ import { allStrings, type Found, type Selector, selectAll } from './selectors.ts
 import { type Counters, newCounters, processSource } from './source-job.ts';
 import { createTally, round3, type Tally } from './tally.ts';
 import type { ImageReport, SourceOutcome, Totals, UnitResult } from './types.ts';
+import { nestedDeeperThan } from './unit-depth.ts';
 
 export interface PrewarmSettings {
   grammar: GrammarConfig;
@@ -55,6 +58,8 @@ export interface PrewarmSettings {
   ingest: IngestPolicy;
   /** Where image references are; empty = auto-detection. */
   selectors: Selector[];
+  /** Deepest nesting of objects and arrays in a unit (level 1: the unit). Default DEFAULT_MAX_UNIT_DEPTH. */
+  maxUnitDepth?: number | undefined;
   /** Most image references one unit may hold. Default 1000. */
   maxImagesPerUnit?: number | undefined;
   /** Base backoff of retries in ms. Default 200. */
@@ -78,7 +83,12 @@ export interface InputItem {
 }
 
 export interface Prewarmer {
-  /** Runs a whole input; `emit` is called once per unit, in input order. */
+  /**
+   * Runs a whole input; `emit` is called once per unit, in input order. An `emit` that throws
+   * must have written nothing of that unit: it is called once more with the unit reported as
+   * failed (PREWARM_OUTPUT_FAILED) and the run goes on; if that call throws too (a disk full, a
+   * closed stream), the run ends with its error.
+   */
   run(
     items: AsyncIterable<InputItem> | Iterable<InputItem>,
     emit: (result: UnitResult) => void | Promise<void>,
@@ -89,29 +99,6 @@ export interface Prewarmer {
 }
 
 const MAX_CACHED = 5000;
-
-/** A map that forgets its oldest settled entries past `max` (in-flight ones stay). */
-function boundedCache<T>(max: number) {
-  const map = new Map<string, Promise<T>>();
-  const settled = new Set<string>();
-  return {
-    get: (key: string) => map.get(key),
-    set(key: string, value: Promise<T>) {
-      map.set(key, value);
-      value.then(
-        () => settled.add(key),
-        () => settled.add(key),
-      );
-      if (map.size > max) {
-        for (const k of settled) {
-          if (map.size <= max) break;
-          map.delete(k);
-          settled.delete(k);
-        }
-      }
-    },
-  };
-}
 
 function unitId(unit: unknown): string | undefined {
   if (typeof unit !== 'object' || unit === null || Array.isArray(unit)) return undefined;
@@ -133,6 +120,7 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
   let sources = boundedCache<SourceOutcome>(MAX_CACHED);
   let ingested = boundedCache<string>(MAX_CACHED);
   const maxImages = settings.maxImagesPerUnit ?? 1000;
+  const maxDepth = settings.maxUnitDepth ?? DEFAULT_MAX_UNIT_DEPTH;
   const cdnCheck = settings.verifyCdn ? createCdnCheck(settings.cdnBase, settings.signingSecret) : undefined;
   const ctx: RefContext = {
     cdnBase: new URL(settings.cdnBase),
@@ -266,18 +254,29 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
   }
 
   async function processUnit(item: InputItem): Promise<UnitResult> {
-    const fail = (code: string, message: string, unit?: unknown): UnitResult => ({
+    const fail = (code: string, message: string, unit?: unknown, echo = true): UnitResult => ({
       report: { seq: item.seq, id: unitId(unit), status: 'failed', code, message, images: [] },
-      ...(unit === undefined ? {} : { unit }),
+      ...(unit === undefined || !echo ? {} : { unit }),
     });
     if (item.error) return fail(item.error.code, item.error.message);
     const unit = item.unit;
     if (typeof unit !== 'object' || unit === null || Array.isArray(unit))
       return fail('PREWARM_NOT_OBJECT', `Data Unit ${item.seq} is not a JSON object`);
+    // Before any recursive walk (string search, structuredClone, JSON.stringify of the output);
+    // the unit is not echoed back: writing it out would be such a walk.
+    if (nestedDeeperThan(unit, maxDepth))
+      return fail(
+        'PREWARM_TOO_DEEP',
+        `Data Unit ${item.seq} nests objects and arrays more than ${maxDepth} levels deep; at most ${maxDepth} are allowed (LITEPIX_PREWARM_MAX_DEPTH)`,
+        unit,
+        false,
+      );
     const selected = settings.selectors.length > 0;
     const seen = new Set<string>();
     const slots: Array<{ found: Found; ref: ImageRef }> = [];
-    const candidates = selected ? settings.selectors.flatMap((s) => selectAll(unit, s)) : allStrings(unit);
+    const candidates = selected
+      ? settings.selectors.flatMap((s) => selectAll(unit, s))
+      : allStrings(unit, maxDepth);
     for (const found of candidates) {
       if (seen.has(found.pointer)) continue;
       seen.add(found.pointer);
@@ -330,6 +329,28 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
     );
   }
 
+  /** One unit's output step, inside its error handling: a unit that cannot be written is one failure. */
+  async function emitted(r: UnitResult, emit: (result: UnitResult) => void | Promise<void>) {
+    try {
+      await emit(r);
+      return r.report;
+    } catch (err) {
+      log.error({ seq: r.report.seq, err }, 'the result of a Data Unit could not be written');
+      const failed: UnitResult = {
+        report: {
+          seq: r.report.seq,
+          id: r.report.id,
+          status: 'failed',
+          code: 'PREWARM_OUTPUT_FAILED',
+          message: `The result of Data Unit ${r.report.seq} could not be written: ${(err as Error).message}`,
+          images: r.report.images,
+        },
+      };
+      await emit(failed);
+      return failed.report;
+    }
+  }
+
   return {
     counters,
     snapshot: () => tally.totals(),
@@ -340,10 +361,7 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
       const inFlight: Array<Promise<UnitResult[]>> = [];
       const flushOne = async () => {
         const done = await (inFlight.shift() as Promise<UnitResult[]>);
-        for (const r of done) {
-          tally.addUnit(r.report);
-          await emit(r);
-        }
+        for (const r of done) tally.addUnit(await emitted(r, emit));
       };
       let window: InputItem[] = [];
       for await (const item of items) {
