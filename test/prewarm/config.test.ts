@@ -18,6 +18,7 @@ describe('pre-warm configuration', () => {
       verifyCdn: false,
       signingSecret: undefined,
       selectors: [],
+      maxUnitDepth: 64,
       ingest: {
         hosts: [],
         allowAddresses: [],
@@ -62,6 +63,10 @@ describe('pre-warm configuration', () => {
     [
       { LITEPIX_CDN_BASE: 'cdn.example.com' },
       'Invalid LITEPIX_CDN_BASE "cdn.example.com": expected an http(s) URL',
+    ],
+    [
+      { LITEPIX_PREWARM_MAX_DEPTH: '5000' },
+      'Invalid LITEPIX_PREWARM_MAX_DEPTH "5000": expected an integer from 1 to 1000',
     ],
     [
       { LITEPIX_PREWARM_CONCURRENCY: '0' },
