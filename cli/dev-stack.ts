@@ -22,6 +22,7 @@ import { closeServer, type FrontDecision, startFront } from './local-front.ts';
 import { S3_CREDENTIALS } from './local-s3.ts';
 import { guardLocalS3 } from './local-s3-guard.ts';
 import { createPlaygroundRoutes } from './playground.ts';
+import { removeStackFile, writeStackFile } from './stack-file.ts';
 
 export { S3_CREDENTIALS };
 
@@ -147,6 +148,8 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     });
     cleanups.push(() => closeServer(front.server));
     const url = front.url;
+    writeStackFile(options.dataDir, { url, s3Endpoint });
+    cleanups.push(async () => removeStackFile(options.dataDir));
     return { url, s3Endpoint, originUrl, seeded, stop };
   } catch (err) {
     await stop();

@@ -3,12 +3,21 @@
  * The `litepix` command. `litepix dev` runs the local stack. Exit codes: 0 ok, 1 failed,
  * 2 usage or input error.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readEdgeConfig } from '../scripts/build.ts';
 import type { DevOptions } from './dev-stack.ts';
 import { prewarmCommand } from './prewarm.ts';
 import { upload } from './upload.ts';
 import { checkedUrl } from './url.ts';
+
+// The AWS SDK's notice that its releases after January 2027 need Node 22: this project pins its
+// SDK version, so the nine lines on every command tell its users nothing they can act on.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const USAGE = `Usage: litepix <command> [options]
 
@@ -22,27 +31,47 @@ Commands:
                       [--presets a,b] [--formats auto|a,b] [--out f] [--report f] [--concurrency n]
                       [--cdn url] [--selector s]… [--rewrite preset|map]  (litepix prewarm --help)
 
-Options for dev (each also read from the environment):
+Options:
+  -h, --help         this text; litepix <command> --help for one command
+  -v, --version      the litepix version
+
+upload, url and prewarm talk to the running local stack (found from LITEPIX_DATA_DIR/stack.json,
+or PORT / LITEPIX_S3_PORT when set). Exit codes: 0 ok, 1 some items failed, 2 usage or input error.
+`;
+
+const DEV_USAGE = `Usage: litepix dev [options]   (npm start -- [options])
+
+Runs the local CDN: s3rver (both buckets) + the origin + the built edge function in miniflare.
+Options (each also read from the environment):
   --port <n>         CDN port (PORT, default 8080)
   --s3-port <n>      local S3 port (LITEPIX_S3_PORT, default 4569)
   --data-dir <dir>   where buckets and cache live (LITEPIX_DATA_DIR, default .litepix)
   --no-seed          do not copy the sample images into the originals bucket
   -h, --help         this text
-
-upload uses LITEPIX_S3_PORT for the local stack; with --bucket it uses the standard AWS
-environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_S3).
-Exit codes: 0 ok, 1 some items failed, 2 usage or input error.
 `;
 
-import { UsageError } from './usage-error.ts';
+const UPLOAD_USAGE = `Usage: litepix upload <file…> [options]
 
-function port(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= 0 && n <= 65535))
-    throw new UsageError(`Invalid ${name} ${JSON.stringify(raw)}: expected a port from 0 to 65535`);
-  return n;
-}
+Puts images into the originals bucket, checking from its bytes that each file is an image.
+Options:
+  --key <key>        the object key (one file only)
+  --prefix <p>       key prefix for every file (default: none, the file name is the key)
+  --bucket <name>    a real bucket through the standard AWS environment (AWS_REGION,
+                     AWS_PROFILE, AWS_ENDPOINT_URL_S3) instead of the local stack
+  -h, --help         this text
+`;
+
+const URL_USAGE = `Usage: litepix url <key> [options]
+
+Prints the CDN URL of a variant, checked with the edge's grammar, signed when secrets are set.
+Options:
+  --w <n>  --h <n>  --dpr <n>  --fit <f>  --q <n|auto>  --f <format>  --preset <name>
+  --base <url>       CDN base (default: the running local stack)
+  -h, --help         this text (the height is --h)
+`;
+
+import { DEFAULT_CDN_PORT, DEFAULT_S3_PORT, localStack, portSetting as port } from './stack-file.ts';
+import { UsageError } from './usage-error.ts';
 
 async function dev(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -57,12 +86,16 @@ async function dev(args: string[]): Promise<void> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(DEV_USAGE);
     return;
   }
   const options: DevOptions = {
-    port: port('--port / PORT', values.port ?? process.env.PORT, 8080),
-    s3Port: port('--s3-port / LITEPIX_S3_PORT', values['s3-port'] ?? process.env.LITEPIX_S3_PORT, 4569),
+    port: port('--port / PORT', values.port ?? process.env.PORT, DEFAULT_CDN_PORT),
+    s3Port: port(
+      '--s3-port / LITEPIX_S3_PORT',
+      values['s3-port'] ?? process.env.LITEPIX_S3_PORT,
+      DEFAULT_S3_PORT,
+    ),
     dataDir: values['data-dir'] ?? process.env.LITEPIX_DATA_DIR ?? '.litepix',
     originalsBucket: process.env.LITEPIX_ORIGINALS_BUCKET || 'litepix-originals',
     variantsBucket: process.env.LITEPIX_VARIANTS_BUCKET || 'litepix-variants',
@@ -92,22 +125,32 @@ async function dev(args: string[]): Promise<void> {
 async function uploadCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
-    options: { key: { type: 'string' }, prefix: { type: 'string' }, bucket: { type: 'string' } },
+    options: {
+      key: { type: 'string' },
+      prefix: { type: 'string' },
+      bucket: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
     allowPositionals: true,
     strict: true,
   });
+  if (values.help) {
+    process.stdout.write(UPLOAD_USAGE);
+    return;
+  }
   if (positionals.length === 0)
     throw new UsageError('upload: expected at least one file (litepix upload <file…>)');
   if (values.key && values.prefix) throw new UsageError('upload: use --key or --prefix, not both');
   if (values.key && positionals.length > 1)
     throw new UsageError('upload: --key names one object; give one file or use --prefix');
+  const local = localStack();
   const outcomes = await upload({
     files: positionals,
     key: values.key,
     prefix: values.prefix,
     bucket: values.bucket,
-    s3Port: port('LITEPIX_S3_PORT', process.env.LITEPIX_S3_PORT, 4569),
-    cdnBase: `http://127.0.0.1:${port('PORT', process.env.PORT, 8080)}`,
+    s3Endpoint: local.s3Endpoint,
+    cdnBase: local.cdnBase,
   });
   for (const o of outcomes)
     (o.ok ? console.log : console.error)(o.ok ? `uploaded ${o.message}` : `litepix: ${o.message}`);
@@ -121,20 +164,22 @@ async function urlCommand(args: string[]): Promise<void> {
     options: {
       ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
       base: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
     strict: true,
   });
+  if (values.help) {
+    process.stdout.write(URL_USAGE);
+    return;
+  }
   if (positionals.length !== 1) throw new UsageError('url: expected one key (litepix url <key> [--w 800] …)');
   const params: Record<string, string> = {};
   for (const n of names) {
-    const v = (values as Record<string, string | undefined>)[n];
+    const v = (values as Record<string, unknown>)[n] as string | undefined;
     if (v !== undefined) params[n] = v;
   }
-  const base = (values.base ?? `http://127.0.0.1:${port('PORT', process.env.PORT, 8080)}`).replace(
-    /\/+$/,
-    '',
-  );
+  const base = (values.base ?? localStack().cdnBase).replace(/\/+$/, '');
   console.log(checkedUrl(positionals[0] as string, params, base, readEdgeConfig()));
 }
 
@@ -143,6 +188,10 @@ async function main(argv: string[]): Promise<void> {
   if (command === undefined || command === '-h' || command === '--help') {
     process.stdout.write(USAGE);
     if (command === undefined) process.exitCode = 2;
+    return;
+  }
+  if (command === '-v' || command === '--version') {
+    console.log(`litepix ${VERSION}`);
     return;
   }
   if (command === 'dev') return dev(rest);

@@ -22,6 +22,7 @@ import type { Totals } from '../prewarm/types.ts';
 import { readEdgeConfig } from '../scripts/build.ts';
 import { S3_CREDENTIALS } from './local-s3.ts';
 import { openJournal, outLine } from './prewarm-journal.ts';
+import { localStack } from './stack-file.ts';
 import { UsageError } from './usage-error.ts';
 
 export const PREWARM_USAGE = `Usage: litepix prewarm <file|-> [options]
@@ -36,7 +37,7 @@ Options:
   --report <file>        report JSON: per unit, per image status and bytes; totals
   --concurrency <n>      transforms at once (LITEPIX_PREWARM_CONCURRENCY, default: cores, ≤ 8)
   --window <n>           units planned together (LITEPIX_PREWARM_WINDOW, default 50)
-  --cdn <base>           CDN base of the rewritten URLs (LITEPIX_CDN_BASE, default http://127.0.0.1:8080)
+  --cdn <base>           CDN base of the rewritten URLs (LITEPIX_CDN_BASE, default: the local stack's)
   --selector <s>         where images are, repeatable: "/cover/url" or "images[*].url" (default: auto)
   --rewrite <preset|map> a reference becomes one URL (the --rewrite-preset) or a map preset → URL
   --rewrite-preset <p>   preset of the rewritten URL (default mobile)
@@ -94,10 +95,9 @@ export async function prewarmCommand(args: string[]): Promise<void> {
 
   const env: Record<string, string | undefined> = { ...process.env };
   if (!values.aws) {
-    const s3Port = env.LITEPIX_S3_PORT || '4569';
-    if (!/^[0-9]{1,5}$/.test(s3Port))
-      throw new UsageError(`Invalid LITEPIX_S3_PORT ${JSON.stringify(s3Port)}: expected a port`);
-    env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${s3Port}`;
+    const local = localStack(env);
+    env.AWS_ENDPOINT_URL_S3 = local.s3Endpoint;
+    env.LITEPIX_CDN_BASE ??= local.cdnBase;
   }
   const set = (name: string, value: string | undefined) => {
     if (value !== undefined) env[name] = value;

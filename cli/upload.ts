@@ -18,7 +18,8 @@ export interface UploadOptions {
   prefix?: string | undefined;
   /** A real bucket (AWS environment); undefined = the local stack. */
   bucket?: string | undefined;
-  s3Port: number;
+  /** The local stack's S3 endpoint (used without --bucket). */
+  s3Endpoint: string;
   cdnBase: string;
 }
 
@@ -49,7 +50,7 @@ function client(options: UploadOptions): S3Client {
     });
   }
   return createS3Client({
-    endpoint: `http://127.0.0.1:${options.s3Port}`,
+    endpoint: options.s3Endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: S3_CREDENTIALS,

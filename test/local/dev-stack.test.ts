@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -7,9 +7,29 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, S3_CREDENTIALS, startDevStack } from '../../cli/dev-stack.ts';
 
-function workerdPids(): string[] {
-  const out = spawnSync('pgrep', ['-f', 'workerd'], { encoding: 'utf8' }).stdout ?? '';
-  return out.split('\n').filter(Boolean);
+/** The workerd processes started by `parent` (its children named workerd). */
+function workerdChildren(parent: number): number[] {
+  const out = spawnSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' }).stdout ?? '';
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'workerd';
+      } catch {
+        return false;
+      }
+    });
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const CHROME = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
@@ -167,6 +187,7 @@ describe('litepix upload and litepix url (against the running stack)', () => {
       PORT: cdnPort,
     });
     expect(res.err).not.toContain('litepix:');
+    expect(res.err).not.toContain('NodeVersionSupportWarning'); // the SDK's notice is not every command's
     expect(res.code).toBe(0);
     expect(res.out).toContain(
       'uploaded test/fixtures/images/kodim23-q95.jpg → litepix-originals/cli/kodim23-q95.jpg',
@@ -203,8 +224,7 @@ describe('litepix upload and litepix url (against the running stack)', () => {
 });
 
 describe('litepix dev (the command)', () => {
-  it('prints the URL when ready and shuts down cleanly on SIGTERM, leaving no workerd behind', async () => {
-    const workerdBefore = workerdPids();
+  it('prints the URL when ready, is found by the other commands, and shuts down cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'litepix-cli-'));
     const child = spawn(
       process.execPath,
@@ -228,13 +248,42 @@ describe('litepix dev (the command)', () => {
     });
     const url = /http:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0];
     expect((await fetch(`${url}/samples/kodim23.png?w=256`)).status).toBe(200);
+    // Another command finds this stack on its random ports from the data dir alone.
+    const found = await run(['url', 'samples/kodim23.png', '--w', '300'], {
+      LITEPIX_DATA_DIR: dir,
+      PORT: '',
+      LITEPIX_S3_PORT: '',
+    });
+    expect(found.out.trim()).toBe(`${url}/samples/kodim23.png?w=300`);
+    const uploaded = await run(['upload', 'test/fixtures/images/jpeg-grayscale.jpg'], {
+      LITEPIX_DATA_DIR: dir,
+      PORT: '',
+      LITEPIX_S3_PORT: '',
+    });
+    expect(uploaded.code).toBe(0);
+    expect(uploaded.out).toContain(`${url}/jpeg-grayscale.jpg`);
+    const workerd = workerdChildren(child.pid as number);
+    expect(workerd.length).toBeGreaterThan(0);
     const exit = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     await expect(fetch(`${url}/`)).rejects.toThrow();
-    await new Promise((ok) => setTimeout(ok, 500));
-    expect(workerdPids().filter((pid) => !workerdBefore.includes(pid))).toEqual([]);
+    // Its own workerd processes are gone (other stacks' on this machine are not counted).
+    await expect.poll(() => workerd.filter(running), { timeout: 5000 }).toEqual([]);
+    expect(existsSync(join(dir, 'stack.json'))).toBe(false);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    [['--version'], /^litepix \d+\.\d+\.\d+\n$/],
+    [['upload', '--help'], /^Usage: litepix upload <file…>/],
+    [['url', '-h'], /^Usage: litepix url <key>/],
+    [['dev', '--help'], /npm start -- \[options\]/],
+  ])('litepix %j → exit 0 and its help or version', async (args, text) => {
+    const res = await run(args);
+    expect(res.code).toBe(0);
+    expect(res.out).toMatch(text);
+    expect(res.err).toBe('');
   });
 
   it('refuses a bad port with exit code 2 and a clear message', async () => {

@@ -1,0 +1,88 @@
+/**
+ * Where a running local stack says it is: `litepix dev` writes `<data dir>/stack.json` (its CDN
+ * URL, S3 endpoint and pid) once it serves and removes it on stop, so `litepix upload`, `url`
+ * and `prewarm` find a stack started on other ports without PORT / LITEPIX_S3_PORT being set
+ * again. An explicit variable still wins; a file left by a process that is gone is ignored.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from './usage-error.ts';
+
+export interface StackFile {
+  url: string;
+  s3Endpoint: string;
+  pid: number;
+}
+
+export const DEFAULT_CDN_PORT = 8080;
+export const DEFAULT_S3_PORT = 4569;
+
+export function stackFilePath(dataDir: string): string {
+  return join(dataDir, 'stack.json');
+}
+
+export function writeStackFile(dataDir: string, stack: Omit<StackFile, 'pid'>): void {
+  writeFileSync(stackFilePath(dataDir), `${JSON.stringify({ ...stack, pid: process.pid })}\n`);
+}
+
+export function removeStackFile(dataDir: string): void {
+  try {
+    const file = JSON.parse(readFileSync(stackFilePath(dataDir), 'utf8')) as StackFile;
+    if (file.pid === process.pid) rmSync(stackFilePath(dataDir), { force: true });
+  } catch {
+    // Not ours, or already gone.
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The stack running from `dataDir` (LITEPIX_DATA_DIR, default .litepix), if any. */
+export function runningStack(env: NodeJS.ProcessEnv = process.env): StackFile | undefined {
+  const dataDir = env.LITEPIX_DATA_DIR || '.litepix';
+  try {
+    const file = JSON.parse(readFileSync(stackFilePath(dataDir), 'utf8')) as StackFile;
+    const shaped =
+      typeof file.url === 'string' && typeof file.s3Endpoint === 'string' && Number.isInteger(file.pid);
+    return shaped && alive(file.pid) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A port setting's value: a number from 0 to 65535, or the fallback when unset. */
+export function portSetting(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 0 && n <= 65535))
+    throw new UsageError(`Invalid ${name} ${JSON.stringify(raw)}: expected a port from 0 to 65535`);
+  return n;
+}
+
+/**
+ * The local stack the CLI talks to: PORT / LITEPIX_S3_PORT when set, else the running stack's
+ * own (stack.json), else the defaults.
+ */
+export function localStack(env: NodeJS.ProcessEnv = process.env): { cdnBase: string; s3Endpoint: string } {
+  const running = runningStack(env);
+  const cdnPort = env.PORT ? portSetting('PORT', env.PORT, DEFAULT_CDN_PORT) : undefined;
+  const s3Port = env.LITEPIX_S3_PORT
+    ? portSetting('LITEPIX_S3_PORT', env.LITEPIX_S3_PORT, DEFAULT_S3_PORT)
+    : undefined;
+  return {
+    cdnBase:
+      cdnPort !== undefined
+        ? `http://127.0.0.1:${cdnPort}`
+        : (running?.url ?? `http://127.0.0.1:${DEFAULT_CDN_PORT}`),
+    s3Endpoint:
+      s3Port !== undefined
+        ? `http://127.0.0.1:${s3Port}`
+        : (running?.s3Endpoint ?? `http://127.0.0.1:${DEFAULT_S3_PORT}`),
+  };
+}
