@@ -20,6 +20,8 @@ export interface TcpProxy {
   settings: ProxySettings;
   /** Connections opened so far. */
   readonly connections: number;
+  /** Server chunks still held back by `delayMs` (0 once every delayed answer is through or dropped). */
+  readonly delayedChunks: number;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     settings,
     get connections() {
       return connections;
+    },
+    get delayedChunks() {
+      return timers.size;
     },
     async stop() {
       for (const timer of timers) clearTimeout(timer);

@@ -132,8 +132,11 @@ describe('a slow store', () => {
     // a wide margin: the store would have answered only after ${delayMs} ms).
     expect(elapsed).toBeLessThan(delayMs - 1000);
     expect(origin.transforms).toBe(0);
-    // Let the delayed answers of the aborted calls drain, then check nothing was written.
-    await sleep(200);
+    // Wait until every delayed answer of the aborted calls has reached its (closed) socket or
+    // been dropped: only then could a late write have happened. Then nothing was written and
+    // nothing was transformed late. (The wait is an upper bound, not a timing assertion.)
+    await expect.poll(() => proxy.delayedChunks, { timeout: delayMs + 10_000, interval: 100 }).toBe(0);
+    expect(origin.transforms).toBe(0);
     expect(await exists(key)).toBe(false);
     const again = await origin.handle(`/${key}`, 'fast-again');
     expect(again.status).toBe(200);
@@ -144,10 +147,15 @@ describe('a slow store', () => {
     const real = createTransformer(DEFAULT_LIMITS);
     // sharp cannot be interrupted, so a transform outlives the budget; this one is made slow
     // (the real result, 600 ms late) to show its result is dropped, not stored behind the 503.
+    let finished: () => void = () => undefined;
+    const done = new Promise<void>((ok) => {
+      finished = ok;
+    });
     const slow: Transformer = {
       async transform(input, spec) {
         const result = await real.transform(input, spec);
         await sleep(600);
+        setImmediate(finished); // just after the origin has the late result
         return result;
       },
     };
@@ -159,7 +167,8 @@ describe('a slow store', () => {
     const retry = await origin.handle(`/${key}`, 'slow-transform-retry');
     expect(retry).toMatchObject({ status: 503, headers: { 'x-litepix-error': 'IMG_TIMEOUT' } });
     expect(origin.transforms).toBe(1);
-    await sleep(800); // the transform has finished by now
+    await done; // the transform has finished and handed its result back
+    await sleep(100); // room for a (wrong) PUT of it to land on loopback
     expect(origin.transforms).toBe(1);
     expect(await exists(key)).toBe(false);
   });
