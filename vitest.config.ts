@@ -1,10 +1,32 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests by cost, as three vitest projects (`npm test` runs them all; `npm run test:unit` and
+ * friends run one):
+ * - e2e: the whole local stack (s3rver + origin + workerd) or a real browser;
+ * - integration: one real server or tool each (s3rver over HTTP, a local HTTP/TCP peer, the
+ *   CDK synth);
+ * - unit: everything else, in-process (grammar, the built bundle in vm/miniflare, transforms
+ *   through real sharp).
+ * A new test file that starts a server belongs in INTEGRATION (or E2E for the whole stack).
+ */
+const E2E = ['test/local/**/*.test.ts', 'test/browser/**/*.test.ts', 'test/prewarm/cli.test.ts'];
+const INTEGRATION = [
+  'test/origin/{faults,hostile-images,key-refusals,lambda,origin-handler,s3-store}.test.ts',
+  'test/prewarm/{deep-units,ingest,lambda,long-lines,prewarm}.test.ts',
+  'test/infra/{lambda-asset,nag,stack}.test.ts',
+];
+const ALL = ['test/**/*.test.ts'];
+const CORPUS = ['test/corpus/**'];
+
+const shared = { testTimeout: 60_000, hookTimeout: 60_000 };
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/corpus/**'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    projects: [
+      { test: { ...shared, name: 'unit', include: ALL, exclude: [...CORPUS, ...E2E, ...INTEGRATION] } },
+      { test: { ...shared, name: 'integration', include: INTEGRATION } },
+      { test: { ...shared, name: 'e2e', include: E2E } },
+    ],
   },
 });
