@@ -25,8 +25,6 @@ export interface SourceInfo {
   greyscale: boolean;
   /** CMYK pixels: converted to sRGB, so the original bytes are never served as is. */
   cmyk: boolean;
-  /** EXIF, XMP or IPTC present (camera serials, GPS…): the original bytes are then never served. */
-  privateMetadata: boolean;
 }
 
 const ACCEPTED_NAMES = 'JPEG, PNG, WebP, AVIF, GIF or TIFF';
@@ -109,7 +107,6 @@ export async function probeSource(input: Buffer, limits: TransformLimits): Promi
     hasAlpha: meta.hasAlpha,
     greyscale: meta.channels === 1 && (meta.space === 'b-w' || meta.space === 'grey16'),
     cmyk: meta.space === 'cmyk',
-    privateMetadata: meta.exif !== undefined || meta.xmp !== undefined || meta.iptc !== undefined,
   };
 }
 

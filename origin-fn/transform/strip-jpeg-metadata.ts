@@ -1,44 +1,62 @@
 /**
- * A lossless metadata strip of a JPEG: the bytes with their EXIF/XMP (APP1), IPTC/Photoshop
- * (APP13) and comment (COM) segments removed, everything else copied as is (JFIF, the ICC
- * profile in APP2, Adobe APP14, tables, the entropy-coded data). Used when an original is
- * lighter than any re-encode but carries private metadata: its pixels are served, its GPS and
- * serial numbers are not.
+ * A lossless metadata strip of a JPEG: only what decoding needs is kept, wherever it sits in the
+ * stream (before the first scan, between progressive scans): frame and scan headers, Huffman,
+ * arithmetic and quantisation tables, restart intervals, DNL, the entropy-coded data, the ICC
+ * profile (APP2 `ICC_PROFILE`), Adobe APP14 (it says how to read the colour channels) and a
+ * JFIF APP0 without a thumbnail. Every other APPn (EXIF and XMP in APP1, IPTC/Photoshop in APP13,
+ * MPF, FlashPix, maker segments, JFIF thumbnails…), every COM and everything after EOI is
+ * dropped. Used for every JPEG original served as is (never heavier): its pixels are served,
+ * its GPS, serial numbers and comments are not.
  *
- * Returns undefined when the bytes do not parse as a JPEG up to its first scan (the caller then
- * serves the re-encode).
+ * Returns the bytes themselves when nothing needs removing, and undefined when they do not walk
+ * as a JPEG from SOI to EOI (the caller then serves the re-encode).
  */
+import { ENTROPY_CODED, walkJpeg } from './jpeg-segments.ts';
 
-/** APP1 (EXIF, XMP), APP13 (IPTC, Photoshop), COM. */
-const PRIVATE_MARKERS = new Set([0xe1, 0xed, 0xfe]);
-/** Markers without a length field: TEM and RST0–7 (SOI is handled before the loop). */
-const STANDALONE = (marker: number) => marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7);
+const APP0 = 0xe0;
+const APP2 = 0xe2;
+const APP14 = 0xee;
+
+const startsWith = (bytes: Buffer, at: number, text: string) =>
+  bytes.toString('latin1', at, at + text.length) === text;
+
+/** Frame, table and scan markers: SOF0–15 (but JPG, C8), DHT, DAC, DQT, DNL, DRI, SOS. */
+function isDecodingMarker(marker: number): boolean {
+  if (marker >= 0xc0 && marker <= 0xcf) return marker !== 0xc8;
+  return marker === 0xda || marker === 0xdb || marker === 0xdc || marker === 0xdd;
+}
+
+function keeps(bytes: Buffer, marker: number, start: number, end: number): boolean {
+  // Entropy-coded data, TEM, RST0–7, SOI, EOI.
+  if (marker === ENTROPY_CODED || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd9)) return true;
+  if (isDecodingMarker(marker)) return true;
+  const body = start + 4;
+  switch (marker) {
+    case APP0: {
+      // "JFIF\0", version (2), units (1), densities (4), thumbnail width and height (1 + 1).
+      const size = end - body;
+      return size === 14 && startsWith(bytes, body, 'JFIF\0');
+    }
+    case APP2:
+      return startsWith(bytes, body, 'ICC_PROFILE\0');
+    case APP14:
+      // "Adobe", version (2), flags (2 + 2), transform (1): nothing else.
+      return end - body === 12 && startsWith(bytes, body, 'Adobe');
+    default:
+      return false;
+  }
+}
 
 export function stripJpegMetadata(bytes: Buffer): Buffer | undefined {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
-  const kept: Buffer[] = [bytes.subarray(0, 2)];
-  let at = 2;
-  while (at + 4 <= bytes.length) {
-    if (bytes[at] !== 0xff) return undefined;
-    const marker = bytes[at + 1] ?? 0;
-    if (marker === 0xff) {
-      at++; // fill byte
-      continue;
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  const outcome = walkJpeg(bytes, (marker, start, end) => {
+    if (keeps(bytes, marker, start, end)) {
+      kept.push(bytes.subarray(start, end));
+      keptBytes += end - start;
     }
-    if (STANDALONE(marker)) {
-      kept.push(bytes.subarray(at, at + 2));
-      at += 2;
-      continue;
-    }
-    const length = ((bytes[at + 2] ?? 0) << 8) | (bytes[at + 3] ?? 0);
-    if (length < 2 || at + 2 + length > bytes.length) return undefined;
-    if (marker === 0xda) {
-      // Start of scan: the rest (entropy-coded data, later scans, EOI) is copied verbatim.
-      kept.push(bytes.subarray(at));
-      return Buffer.concat(kept);
-    }
-    if (!PRIVATE_MARKERS.has(marker)) kept.push(bytes.subarray(at, at + 2 + length));
-    at += 2 + length;
-  }
-  return undefined;
+    return true;
+  });
+  if (outcome !== 'eoi') return undefined;
+  return keptBytes === bytes.length ? bytes : Buffer.concat(kept, keptBytes);
 }

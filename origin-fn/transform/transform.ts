@@ -9,8 +9,8 @@
  *  4. encode (metadata stripped: nothing is copied from the source); `q=auto`/`q=lite` search
  *     the lowest quality that meets a perceptual target (quality.ts);
  *  5. never heavier: serve the source's own bytes when the encode is not lighter and the
- *     source would look the same (same size, same format, upright, not CMYK); a JPEG with
- *     EXIF/XMP/IPTC is served with those segments removed losslessly.
+ *     source would look the same (same size, same format, upright, not CMYK), always as its
+ *     metadata-free copy (JPEG, PNG, WebP stripped losslessly; AVIF never passed through).
  *
  * Animations (GIF or WebP with more than one frame) keep every frame when the output is WebP.
  * For JPEG, AVIF or PNG output only the first frame is served: those outputs are stills here
@@ -25,7 +25,7 @@ import { DEFAULT_LIMITS, type TransformLimits, validateLimits } from './limits.t
 import { checkAnimation, probeSource, type SourceInfo } from './probe-source.ts';
 import { encodeWithQuality } from './quality.ts';
 import { planResize } from './resize-plan.ts';
-import { stripJpegMetadata } from './strip-jpeg-metadata.ts';
+import { withoutMetadata } from './strip-metadata.ts';
 import { transformMany } from './transform-many.ts';
 import type { Transformer, TransformResult } from './types.ts';
 import { validateSpec } from './validate-spec.ts';
@@ -78,8 +78,9 @@ function servedFormatFor(
 
 /**
  * The source's own bytes when they look exactly like the variant would (minus encoding loss),
- * or undefined. Metadata is stripped from every variant: an original carrying EXIF/XMP/IPTC
- * (GPS, serial numbers) is offered only as a JPEG with those segments removed losslessly.
+ * or undefined. Metadata is stripped from every variant: an original is offered only as its
+ * metadata-free copy (strip-metadata.ts: every EXIF/XMP/IPTC/comment/text segment removed
+ * losslessly, wherever it sits, and nothing after the end of the image).
  */
 function servableOriginal(
   input: Buffer,
@@ -95,9 +96,7 @@ function servableOriginal(
     source.orientation === 1 &&
     !source.cmyk &&
     animated === source.frames > 1;
-  if (!same) return undefined;
-  if (!source.privateMetadata) return input;
-  return format === 'jpeg' ? stripJpegMetadata(input) : undefined;
+  return same ? withoutMetadata(input, source.format) : undefined;
 }
 
 /** Decoded pixels of one size, ready to encode in any format. */

@@ -31,3 +31,21 @@ describe('stripJpegMetadata', () => {
     expect(stripJpegMetadata(bytes)).toBeUndefined();
   });
 });
+
+describe('stripJpegMetadata keeps what decoding needs', () => {
+  it('keeps JFIF without a thumbnail and Adobe APP14, and returns the very bytes when nothing is private', async () => {
+    const cmyk = fixture('jpeg-cmyk-no-icc.jpg');
+    const stripped = stripJpegMetadata(cmyk);
+    if (stripped === undefined) throw new Error('the CMYK JPEG did not walk');
+    expect(stripped.includes('Adobe')).toBe(true);
+    const [a, b] = await Promise.all([sharp(cmyk).raw().toBuffer(), sharp(stripped).raw().toBuffer()]);
+    expect(b.equals(a)).toBe(true);
+    const plain = await sharp(fixture('kodim23-q95.jpg')).resize(32).jpeg().toBuffer();
+    expect(stripJpegMetadata(plain)).toBe(plain);
+  });
+
+  it('returns undefined for a JPEG that ends before EOI', async () => {
+    const plain = await sharp(fixture('kodim23-q95.jpg')).resize(32).jpeg().toBuffer();
+    expect(stripJpegMetadata(plain.subarray(0, plain.length - 2))).toBeUndefined();
+  });
+});
