@@ -146,6 +146,7 @@ export function readOriginConfig(env: Env = process.env): OriginConfig {
       16383,
     ),
     maxFrames: integer(env, 'LITEPIX_MAX_FRAMES', DEFAULT_LIMITS.maxFrames, 1, 100_000),
+    maxJpegScans: integer(env, 'LITEPIX_MAX_JPEG_SCANS', DEFAULT_LIMITS.maxJpegScans, 1, 100_000),
     allowSvg: boolean(env, 'LITEPIX_ALLOW_SVG', DEFAULT_LIMITS.allowSvg),
     avifMaxPixels: integer(env, 'LITEPIX_AVIF_MAX_PIXELS', DEFAULT_LIMITS.avifMaxPixels, 0, 268_402_689),
     quality: qualityFrom(env),

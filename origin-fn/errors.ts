@@ -13,6 +13,7 @@ export type ImageErrorCode =
   | 'IMG_TOO_LARGE'
   | 'IMG_TOO_MANY_PIXELS'
   | 'IMG_TOO_MANY_FRAMES'
+  | 'IMG_TOO_COMPLEX'
   | 'IMG_UNSUPPORTED'
   | 'IMG_CORRUPT'
   | 'IMG_STORAGE_UNAVAILABLE'
@@ -35,7 +36,7 @@ export const badRequest = (code: ImageErrorCode, message: string) => new ImageEr
 export const notFound = (message: string, cause?: unknown) =>
   new ImageError(404, 'IMG_NOT_FOUND', message, { cause });
 export const tooLarge = (
-  code: 'IMG_TOO_LARGE' | 'IMG_TOO_MANY_PIXELS' | 'IMG_TOO_MANY_FRAMES',
+  code: 'IMG_TOO_LARGE' | 'IMG_TOO_MANY_PIXELS' | 'IMG_TOO_MANY_FRAMES' | 'IMG_TOO_COMPLEX',
   message: string,
 ) => new ImageError(413, code, message);
 export const unsupported = (code: 'IMG_UNSUPPORTED' | 'IMG_CORRUPT', message: string, cause?: unknown) =>

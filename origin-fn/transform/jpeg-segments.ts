@@ -92,3 +92,13 @@ function nextMarker(bytes: Buffer, from: number): number {
     p = q + 1;
   }
 }
+
+/**
+ * The number of scans a decoder would run through, counted up to `limit + 1` at most (the walk
+ * stops there): tolerant, so bytes a strict walk would refuse cannot hide scans from the count.
+ */
+export function countJpegScans(bytes: Buffer, limit: number): number {
+  let scans = 0;
+  walkJpeg(bytes, (marker) => (marker === SOS ? ++scans <= limit : true), { tolerant: true });
+  return scans;
+}

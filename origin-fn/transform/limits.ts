@@ -25,6 +25,13 @@ export interface TransformLimits {
   maxOutputDimension: number;
   /** Most frames an animation may have when it is decoded in full (413 IMG_TOO_MANY_FRAMES beyond). */
   maxFrames: number;
+  /**
+   * Most scans (SOS segments) a JPEG may have, counted by walking its markers before any pixel
+   * is decoded (413 IMG_TOO_COMPLEX beyond). Each scan of a progressive JPEG is one more pass
+   * over every coefficient: a small file of 96 MP with 883 scans costs ~20 s of decode. libjpeg
+   * writes 10 scans for a progressive colour JPEG (24 for CMYK), mozjpeg about 5–12.
+   */
+  maxJpegScans: number;
   /** Render SVG sources (librsvg, nothing fetched). Off by default: SVG is refused with 415. */
   allowSvg: boolean;
   /**
@@ -70,6 +77,7 @@ export const DEFAULT_LIMITS: TransformLimits = Object.freeze({
   maxInputPixels: 100_000_000,
   maxOutputDimension: 4096,
   maxFrames: 200,
+  maxJpegScans: 64,
   allowSvg: false,
   avifMaxPixels: 6_000_000,
   quality: Object.freeze({
@@ -127,6 +135,7 @@ export function validateLimits(limits: TransformLimits): TransformLimits {
   integerIn('maxInputPixels', limits.maxInputPixels, 1, SHARP_MAX_DIMENSION * SHARP_MAX_DIMENSION * 4);
   integerIn('maxOutputDimension', limits.maxOutputDimension, 1, SHARP_MAX_DIMENSION);
   integerIn('maxFrames', limits.maxFrames, 1, 100_000);
+  integerIn('maxJpegScans', limits.maxJpegScans, 1, 100_000);
   integerIn('avifMaxPixels', limits.avifMaxPixels, 0, SHARP_MAX_DIMENSION * SHARP_MAX_DIMENSION);
   if (typeof limits.allowSvg !== 'boolean') {
     throw new RangeError(`Invalid allowSvg ${JSON.stringify(limits.allowSvg)}: expected true or false`);

@@ -1,11 +1,12 @@
 /**
  * Reads a source's header (never its pixels) and refuses what the transform must not decode:
- * too many bytes, too many pixels (decompression bombs), unsupported formats, SVG when it is
- * off. The format comes from the bytes, never from a file name or a content type.
+ * too many bytes, too many pixels (decompression bombs), too many JPEG scans (decoder bombs),
+ * unsupported formats, SVG when it is off. The format comes from the bytes, never from a file name or a content type.
  */
 import sharp, { type Metadata } from 'sharp';
 import { tooLarge, unsupported } from '../errors.ts';
 import { hasImageSignature, type SourceFormat } from './formats.ts';
+import { countJpegScans } from './jpeg-segments.ts';
 import type { TransformLimits } from './limits.ts';
 
 export interface SourceInfo {
@@ -64,7 +65,23 @@ async function readHeader(input: Buffer): Promise<Metadata> {
   }
 }
 
-/** Checks bytes, format and pixel count from the header; throws ImageError 413/415. */
+/**
+ * A JPEG's decode cost grows with its scans (progressive passes), which its header does not
+ * tell: they are counted by walking the markers (linear in the bytes, no pixel decoded).
+ */
+function checkJpegScans(input: Buffer, limits: TransformLimits): void {
+  if (input[0] !== 0xff || input[1] !== 0xd8) return;
+  const scans = countJpegScans(input, limits.maxJpegScans);
+  if (scans > limits.maxJpegScans) {
+    throw tooLarge(
+      'IMG_TOO_COMPLEX',
+      `The JPEG has more than ${limits.maxJpegScans} scans (progressive passes, each costing a full decode pass); ` +
+        `the limit is ${limits.maxJpegScans} (a standard progressive JPEG has about 10). Re-save it as a standard baseline or progressive JPEG.`,
+    );
+  }
+}
+
+/** Checks bytes, format, pixel count and JPEG scans from the header; throws ImageError 413/415. */
 export async function probeSource(input: Buffer, limits: TransformLimits): Promise<SourceInfo> {
   if (input.length === 0) {
     throw unsupported('IMG_UNSUPPORTED', `The file is empty: expected ${ACCEPTED_NAMES}.`);
@@ -75,6 +92,7 @@ export async function probeSource(input: Buffer, limits: TransformLimits): Promi
       `The image is ${input.length} bytes; the limit is ${limits.maxSourceBytes} bytes. Upload a smaller file.`,
     );
   }
+  checkJpegScans(input, limits);
   const meta = await readHeader(input);
   const format = sourceFormat(meta);
   if (format === undefined) {

@@ -37,7 +37,8 @@ export interface TransformResult {
 export interface Transformer {
   /**
    * Throws ImageError: 400 IMG_BAD_PARAM (spec), 413 IMG_TOO_LARGE / IMG_TOO_MANY_PIXELS /
-   * IMG_TOO_MANY_FRAMES, 415 IMG_UNSUPPORTED / IMG_CORRUPT. Anything else is an internal fault.
+   * IMG_TOO_MANY_FRAMES / IMG_TOO_COMPLEX, 415 IMG_UNSUPPORTED / IMG_CORRUPT. Anything else is
+   * an internal fault.
    *
    * There is no time limit here: sharp's `timeout()` does not interrupt encoders (libaom,
    * libimagequant), so a deadline must be enforced by the caller (e.g. the Lambda timeout).

@@ -145,6 +145,33 @@ export async function jpegClaiming(width: number, height: number): Promise<Buffe
   throw new Error('no SOF marker in the generated JPEG');
 }
 
+/** Offsets of every SOS marker (0xFF 0xDA) in a JPEG sharp wrote (no metadata, so no false hit). */
+export function sosOffsets(jpeg: Buffer): number[] {
+  const out: number[] = [];
+  for (
+    let at = jpeg.indexOf('\xff\xda', 0, 'latin1');
+    at >= 0;
+    at = jpeg.indexOf('\xff\xda', at + 2, 'latin1')
+  ) {
+    out.push(at);
+  }
+  return out;
+}
+
+/**
+ * A decoder bomb: a small progressive JPEG whose last scan is repeated until it has `scans`
+ * scans (SOS segments) in all. The scans are found by plain byte search in a file sharp wrote.
+ */
+export async function jpegWithScans(scans: number): Promise<Buffer> {
+  const jpeg = await sharp(fixture('kodim23-q95.jpg')).resize(64).jpeg({ progressive: true }).toBuffer();
+  const sos = sosOffsets(jpeg);
+  const last = sos.at(-1);
+  if (last === undefined || sos.length > scans) throw new Error(`cannot make a JPEG of ${scans} scans`);
+  const scan = jpeg.subarray(last, jpeg.length - 2);
+  const extra: Buffer[] = new Array(scans - sos.length).fill(scan);
+  return Buffer.concat([jpeg.subarray(0, jpeg.length - 2), ...extra, jpeg.subarray(jpeg.length - 2)]);
+}
+
 /**
  * An animation of `frames` tiny two-colour frames, as GIF or lossless WebP. Frame f shows the
  * bits of f as white pixels, so no two frames are alike and encoders cannot merge them.
@@ -258,6 +285,12 @@ export async function craftedFiles(externalUrl: string): Promise<Crafted[]> {
       bytes: pngClaiming(9_000, 9_000, 2),
       expect: [415],
       why: 'under the pixel limit but the data stops after 2 rows: corrupt, never a half image',
+    },
+    {
+      name: 'jpeg-2000-scans.jpg',
+      bytes: await jpegWithScans(2000),
+      expect: [413],
+      why: 'progressive JPEG with 2000 scans (limit 64): refused before decoding',
     },
     {
       name: 'gif-3000-frames.gif',

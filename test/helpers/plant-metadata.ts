@@ -4,7 +4,9 @@
  * chunks the VP8X header does not announce. Independent of the code under test: they find
  * their splice points by plain byte search in files sharp wrote.
  */
-import { pngChunk } from './hostile-files.ts';
+import { pngChunk, sosOffsets } from './hostile-files.ts';
+
+export { sosOffsets };
 
 /** A JPEG marker segment: 0xFF, `marker`, length (2 bytes, itself included), `payload`. */
 export function jpegSegment(marker: number, payload: string | Buffer): Buffer {
@@ -12,19 +14,6 @@ export function jpegSegment(marker: number, payload: string | Buffer): Buffer {
   const header = Buffer.from([0xff, marker, 0, 0]);
   header.writeUInt16BE(body.length + 2, 2);
   return Buffer.concat([header, body]);
-}
-
-/** Offsets of every SOS marker (0xFF 0xDA) in a JPEG sharp wrote (no metadata, so no false hit). */
-export function sosOffsets(jpeg: Buffer): number[] {
-  const out: number[] = [];
-  for (
-    let at = jpeg.indexOf('\xff\xda', 0, 'latin1');
-    at >= 0;
-    at = jpeg.indexOf('\xff\xda', at + 2, 'latin1')
-  ) {
-    out.push(at);
-  }
-  return out;
 }
 
 /** `jpeg` with `segments` inserted before its `nth` SOS marker (0 = before the first scan). */

@@ -102,6 +102,7 @@ describe('origin configuration from the environment', () => {
     expect(config.limits).toMatchObject({
       maxSourceBytes: 41_943_040,
       maxInputPixels: 100_000_000,
+      maxJpegScans: 64,
       allowSvg: false,
     });
     expect(config.grammar.version).toBe('v1');
@@ -157,6 +158,10 @@ describe('origin configuration from the environment', () => {
       'Invalid LITEPIX_QUALITY_MAX_ENCODES "9": expected an integer from 1 to 8',
     ],
     [
+      { LITEPIX_MAX_JPEG_SCANS: '0' },
+      'Invalid LITEPIX_MAX_JPEG_SCANS "0": expected an integer from 1 to 100000',
+    ],
+    [
       { LITEPIX_QUALITY_BUDGET_MS: '-1' },
       'Invalid LITEPIX_QUALITY_BUDGET_MS "-1": expected an integer from 0 to 60000',
     ],
@@ -182,8 +187,10 @@ describe('origin configuration from the environment', () => {
       LITEPIX_ALLOW_SVG: 'true',
       AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569',
       LITEPIX_REQUEST_TIMEOUT_MS: '2500',
+      LITEPIX_MAX_JPEG_SCANS: '20',
     });
     expect(config.requestTimeoutMs).toBe(2500);
+    expect(config.limits.maxJpegScans).toBe(20);
     expect(config.limits.maxInputPixels).toBe(5_000_000);
     expect(config.limits.allowSvg).toBe(true);
     expect(config.endpoint).toBe('http://127.0.0.1:4569');
