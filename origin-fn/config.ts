@@ -148,6 +148,8 @@ export function readOriginConfig(env: Env = process.env): OriginConfig {
     maxFrames: integer(env, 'LITEPIX_MAX_FRAMES', DEFAULT_LIMITS.maxFrames, 1, 100_000),
     maxJpegScans: integer(env, 'LITEPIX_MAX_JPEG_SCANS', DEFAULT_LIMITS.maxJpegScans, 1, 100_000),
     allowSvg: boolean(env, 'LITEPIX_ALLOW_SVG', DEFAULT_LIMITS.allowSvg),
+    maxSvgBytes: integer(env, 'LITEPIX_MAX_SVG_BYTES', DEFAULT_LIMITS.maxSvgBytes, 1, 2 ** 31 - 1),
+    maxSvgElements: integer(env, 'LITEPIX_MAX_SVG_ELEMENTS', DEFAULT_LIMITS.maxSvgElements, 1, 1_000_000),
     avifMaxPixels: integer(env, 'LITEPIX_AVIF_MAX_PIXELS', DEFAULT_LIMITS.avifMaxPixels, 0, 268_402_689),
     quality: qualityFrom(env),
   });

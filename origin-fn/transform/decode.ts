@@ -16,6 +16,8 @@ export interface DecodeRequest {
   maxInputPixels: number;
   /** The requested format: `contain` pads with white for JPEG, with transparency otherwise. */
   format: OutputFormat;
+  /** SVG only: the density it is rendered at (svg-guard.ts `svgDensity`). */
+  density?: number | undefined;
 }
 
 export interface Decoded {
@@ -35,6 +37,7 @@ export async function decode(input: Buffer, request: DecodeRequest): Promise<Dec
     failOn: 'warning',
     limitInputPixels: request.maxInputPixels,
     animated: request.animated,
+    ...(request.density !== undefined ? { density: request.density } : {}),
   }).autoOrient();
   if (request.plan !== undefined) {
     image.resize({

@@ -32,8 +32,17 @@ export interface TransformLimits {
    * writes 10 scans for a progressive colour JPEG (24 for CMYK), mozjpeg about 5–12.
    */
   maxJpegScans: number;
-  /** Render SVG sources (librsvg, nothing fetched). Off by default: SVG is refused with 415. */
+  /**
+   * Render SVG sources (librsvg, nothing fetched). Off by default: SVG is refused with 415 from
+   * a byte sniff, before anything parses it. On, an SVG is checked before librsvg sees it
+   * (svg-guard.ts): its bytes, its elements, no filters, no entities; and it is rendered at
+   * most at the output size.
+   */
   allowSvg: boolean;
+  /** Largest SVG source, in bytes (413 IMG_TOO_LARGE beyond); librsvg's memory grows with it. */
+  maxSvgBytes: number;
+  /** Most elements (start tags) an SVG may have (413 IMG_TOO_COMPLEX beyond). */
+  maxSvgElements: number;
   /**
    * Output pixels (width × height) beyond which a requested AVIF is encoded as WebP instead.
    * AVIF encoding time grows much faster than WebP's with size (about 0.3 s for 0.4 MP at effort
@@ -79,6 +88,8 @@ export const DEFAULT_LIMITS: TransformLimits = Object.freeze({
   maxFrames: 200,
   maxJpegScans: 64,
   allowSvg: false,
+  maxSvgBytes: 1024 * 1024,
+  maxSvgElements: 10_000,
   avifMaxPixels: 6_000_000,
   quality: Object.freeze({
     auto: Object.freeze({
@@ -140,6 +151,8 @@ export function validateLimits(limits: TransformLimits): TransformLimits {
   if (typeof limits.allowSvg !== 'boolean') {
     throw new RangeError(`Invalid allowSvg ${JSON.stringify(limits.allowSvg)}: expected true or false`);
   }
+  integerIn('maxSvgBytes', limits.maxSvgBytes, 1, 2 ** 31 - 1);
+  integerIn('maxSvgElements', limits.maxSvgElements, 1, 1_000_000);
   checkProfile('auto', limits.quality.auto);
   checkProfile('lite', limits.quality.lite);
   integerIn('quality.maxEncodes', limits.quality.maxEncodes, 1, MAX_ENCODES);

@@ -8,6 +8,7 @@ import { tooLarge, unsupported } from '../errors.ts';
 import { hasImageSignature, type SourceFormat } from './formats.ts';
 import { countJpegScans } from './jpeg-segments.ts';
 import type { TransformLimits } from './limits.ts';
+import { checkSvg, looksLikeSvg } from './svg-guard.ts';
 
 export interface SourceInfo {
   format: SourceFormat;
@@ -81,6 +82,17 @@ function checkJpegScans(input: Buffer, limits: TransformLimits): void {
   }
 }
 
+/** SVG off: refused unparsed; on: bounded before librsvg parses it (svg-guard.ts). */
+function refuseOrCheckSvg(input: Buffer, limits: TransformLimits): void {
+  if (!limits.allowSvg) {
+    throw unsupported(
+      'IMG_UNSUPPORTED',
+      `SVG images are not served by this CDN: expected ${ACCEPTED_NAMES}.`,
+    );
+  }
+  checkSvg(input, limits);
+}
+
 /** Checks bytes, format, pixel count and JPEG scans from the header; throws ImageError 413/415. */
 export async function probeSource(input: Buffer, limits: TransformLimits): Promise<SourceInfo> {
   if (input.length === 0) {
@@ -93,18 +105,16 @@ export async function probeSource(input: Buffer, limits: TransformLimits): Promi
     );
   }
   checkJpegScans(input, limits);
+  const svg = looksLikeSvg(input);
+  if (svg) refuseOrCheckSvg(input, limits);
   const meta = await readHeader(input);
   const format = sourceFormat(meta);
   if (format === undefined) {
     const what = meta.format === 'heif' ? 'HEIC' : meta.format.toUpperCase();
     throw unsupported('IMG_UNSUPPORTED', `${what} images are not supported: expected ${ACCEPTED_NAMES}.`);
   }
-  if (format === 'svg' && !limits.allowSvg) {
-    throw unsupported(
-      'IMG_UNSUPPORTED',
-      `SVG images are not served by this CDN: expected ${ACCEPTED_NAMES}.`,
-    );
-  }
+  // The sniff is a superset of libvips's own: this only holds if it ever was not.
+  if (format === 'svg' && !svg) refuseOrCheckSvg(input, limits);
   const pixels = meta.width * meta.height;
   if (pixels > limits.maxInputPixels) {
     throw tooLarge(

@@ -26,6 +26,7 @@ import { checkAnimation, probeSource, type SourceInfo } from './probe-source.ts'
 import { encodeWithQuality } from './quality.ts';
 import { planResize } from './resize-plan.ts';
 import { withoutMetadata } from './strip-metadata.ts';
+import { svgDensity } from './svg-guard.ts';
 import { transformMany } from './transform-many.ts';
 import type { Transformer, TransformResult } from './types.ts';
 import { validateSpec } from './validate-spec.ts';
@@ -39,12 +40,14 @@ async function decodeOrRefuse(
   animated: boolean,
   limits: TransformLimits,
 ): Promise<Decoded> {
+  const plan = planResize(source, spec, limits.maxOutputDimension);
   try {
     return await decode(input, {
-      plan: planResize(source, spec, limits.maxOutputDimension),
+      plan,
       animated,
       maxInputPixels: limits.maxInputPixels,
       format: spec.format,
+      density: source.format === 'svg' ? svgDensity(source, plan) : undefined,
     });
   } catch (err) {
     // The header was read and is within limits, so a failure while decoding its pixels means

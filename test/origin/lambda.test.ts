@@ -104,6 +104,8 @@ describe('origin configuration from the environment', () => {
       maxInputPixels: 100_000_000,
       maxJpegScans: 64,
       allowSvg: false,
+      maxSvgBytes: 1_048_576,
+      maxSvgElements: 10_000,
     });
     expect(config.grammar.version).toBe('v1');
     expect(config.limits.quality).toMatchObject({
@@ -158,6 +160,10 @@ describe('origin configuration from the environment', () => {
       'Invalid LITEPIX_QUALITY_MAX_ENCODES "9": expected an integer from 1 to 8',
     ],
     [
+      { LITEPIX_MAX_SVG_ELEMENTS: '2000000' },
+      'Invalid LITEPIX_MAX_SVG_ELEMENTS "2000000": expected an integer from 1 to 1000000',
+    ],
+    [
       { LITEPIX_MAX_JPEG_SCANS: '0' },
       'Invalid LITEPIX_MAX_JPEG_SCANS "0": expected an integer from 1 to 100000',
     ],
@@ -188,7 +194,10 @@ describe('origin configuration from the environment', () => {
       AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569',
       LITEPIX_REQUEST_TIMEOUT_MS: '2500',
       LITEPIX_MAX_JPEG_SCANS: '20',
+      LITEPIX_MAX_SVG_BYTES: '65536',
+      LITEPIX_MAX_SVG_ELEMENTS: '500',
     });
+    expect(config.limits).toMatchObject({ maxSvgBytes: 65_536, maxSvgElements: 500 });
     expect(config.requestTimeoutMs).toBe(2500);
     expect(config.limits.maxJpegScans).toBe(20);
     expect(config.limits.maxInputPixels).toBe(5_000_000);
