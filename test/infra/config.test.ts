@@ -110,10 +110,22 @@ describe('stack configuration (the litepix context key)', () => {
   it('keeps Lambda settings, and keeps the origin budget inside the Lambda timeout', () => {
     const config = parseStackConfig({
       originTimeoutSeconds: 10,
-      transformSettings: { LITEPIX_QUALITY_MAX_ENCODES: '3', LITEPIX_ALLOW_SVG: 'true' },
+      transformSettings: {
+        LITEPIX_QUALITY_MAX_ENCODES: '3',
+        LITEPIX_ALLOW_SVG: 'true',
+        LITEPIX_MAX_JPEG_SCANS: '32',
+        LITEPIX_MAX_SVG_BYTES: '65536',
+        LITEPIX_MAX_SVG_ELEMENTS: '500',
+      },
       prewarmSettings: { LITEPIX_PREWARM_FORMATS: 'avif,webp' },
     });
-    expect(config.transformSettings).toEqual({ LITEPIX_QUALITY_MAX_ENCODES: '3', LITEPIX_ALLOW_SVG: 'true' });
+    expect(config.transformSettings).toEqual({
+      LITEPIX_QUALITY_MAX_ENCODES: '3',
+      LITEPIX_ALLOW_SVG: 'true',
+      LITEPIX_MAX_JPEG_SCANS: '32',
+      LITEPIX_MAX_SVG_BYTES: '65536',
+      LITEPIX_MAX_SVG_ELEMENTS: '500',
+    });
     expect(config.prewarmSettings).toEqual({ LITEPIX_PREWARM_FORMATS: 'avif,webp' });
     expect(requestTimeoutMs(config)).toBe(9000);
     expect(requestTimeoutMs(parseStackConfig({}))).toBe(20_000);
