@@ -105,7 +105,10 @@ export async function probeSource(input: Buffer, limits: TransformLimits): Promi
     );
   }
   checkJpegScans(input, limits);
-  const svg = looksLikeSvg(input);
+  // A raster signature wins, as in libvips's loader order: a JPEG or GIF whose metadata holds
+  // the text "<svg" is still that raster (and were librsvg ever to get it, the format check
+  // below still refuses SVG when it is off).
+  const svg = !hasImageSignature(input) && looksLikeSvg(input);
   if (svg) refuseOrCheckSvg(input, limits);
   const meta = await readHeader(input);
   const format = sourceFormat(meta);
