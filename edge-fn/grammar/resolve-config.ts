@@ -10,7 +10,8 @@ export class GrammarConfigError extends Error {
 }
 
 const VERSION = /^v[0-9]{1,6}$/;
-const PRESET_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/** A preset name, as the grammar (and so the stack and pre-warm settings) accept it. */
+export const PRESET_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const EXTENSION = /^[a-z0-9]{1,8}$/;
 
 export function resolveGrammarConfig(partial: Partial<GrammarConfig> = {}): GrammarConfig {

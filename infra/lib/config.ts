@@ -3,6 +3,8 @@
  * table). The CDK app reads it from the `litepix` context key (cdk.json or `-c litepix=…`);
  * parseStackConfig validates every field with a message naming it and what is allowed.
  */
+
+import { PRESET_NAME } from '../../edge-fn/grammar/resolve-config.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../origin-fn/origin-handler.ts';
 
 export type PriceClassName = 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
@@ -221,7 +223,6 @@ const DOMAIN = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const CERT_ARN = /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/;
 const ORIGIN = /^(\*|https?:\/\/[^\s/]+)$/;
-const PRESET = /^[a-z][a-z0-9-]{0,31}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const KNOWN = new Set(Object.keys(DEFAULT_STACK_CONFIG));
@@ -264,7 +265,13 @@ export function parseStackConfig(value: unknown): StackConfig {
     prewarmBatchSize: integer(raw, 'prewarmBatchSize', d.prewarmBatchSize, 1, 10),
     prewarmBatchWindowSeconds: integer(raw, 'prewarmBatchWindowSeconds', d.prewarmBatchWindowSeconds, 0, 300),
     prewarmMaxReceiveCount: integer(raw, 'prewarmMaxReceiveCount', d.prewarmMaxReceiveCount, 1, 100),
-    prewarmPresets: list(raw, 'prewarmPresets', d.prewarmPresets, PRESET, 'preset names'),
+    prewarmPresets: list(
+      raw,
+      'prewarmPresets',
+      d.prewarmPresets,
+      PRESET_NAME,
+      'preset names (as the grammar takes them)',
+    ),
     uploadNotifications: bool(raw, 'uploadNotifications', d.uploadNotifications),
     logLevel: oneOf(raw, 'logLevel', d.logLevel, ['debug', 'info', 'warn', 'error', 'silent']),
     logRetentionDays: retention(raw, 'logRetentionDays', d.logRetentionDays),

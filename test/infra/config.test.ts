@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { resolveGrammarConfig } from '../../edge-fn/grammar/resolve-config.ts';
 import { DEFAULT_STACK_CONFIG, parseStackConfig, requestTimeoutMs } from '../../infra/lib/config.ts';
 
 describe('stack configuration (the litepix context key)', () => {
@@ -132,5 +133,21 @@ describe('stack configuration (the litepix context key)', () => {
     expect(
       requestTimeoutMs(parseStackConfig({ transformSettings: { LITEPIX_REQUEST_TIMEOUT_MS: '5000' } })),
     ).toBe(5000);
+  });
+});
+
+describe('preset names: one rule for the grammar and the stack (issue 18 §2 drift)', () => {
+  it.each(['hero_2x', '2up', 'mobile-wide'])(
+    '%s is a preset the grammar and the stack both accept',
+    (name) => {
+      const grammar = resolveGrammarConfig({ presets: { [name]: { w: '800' } } });
+      expect(Object.keys(grammar.presets)).toContain(name);
+      expect(parseStackConfig({ prewarmPresets: [name] }).prewarmPresets).toEqual([name]);
+    },
+  );
+
+  it.each(['Hero', '-x', 'a'.repeat(33), 'a b'])('%s is refused by both', (name) => {
+    expect(() => resolveGrammarConfig({ presets: { [name]: { w: '800' } } })).toThrow();
+    expect(() => parseStackConfig({ prewarmPresets: [name] })).toThrow(/prewarmPresets/);
   });
 });
