@@ -5,14 +5,14 @@
  * against the whole local stack: pick a sample, upload a photo, change the width, read the
  * figures, and check it holds up on a phone-width screen. Screenshots go to test/artifacts/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../../cli/dev-stack.ts';
+import { devOptions } from '../helpers/local-stack.ts';
 
 const CHROMIUM = process.env.LITEPIX_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
@@ -29,16 +29,9 @@ beforeAll(async () => {
     );
   }
   mkdirSync(ARTIFACTS, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), 'litepix-browser-'));
-  stack = await startDevStack({
-    port: 0,
-    s3Port: 0,
-    dataDir,
-    originalsBucket: 'litepix-originals',
-    variantsBucket: 'litepix-variants',
-    seed: true,
-    logLevel: 'silent',
-  });
+  const options = devOptions();
+  dataDir = options.dataDir;
+  stack = await startDevStack(options);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [

@@ -3,27 +3,18 @@
  * (origin-fn/runtime.ts): a transform setting in the environment changes what `npm start`
  * makes, and a bad one stops it with the variable's name.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DevOptions, startDevStack } from '../../cli/dev-stack.ts';
+import { devOptions } from '../helpers/local-stack.ts';
 
 const saved = { ...process.env };
 const dirs: string[] = [];
 
 function options(): DevOptions {
-  const dataDir = mkdtempSync(join(tmpdir(), 'litepix-dev-settings-'));
-  dirs.push(dataDir);
-  return {
-    port: 0,
-    s3Port: 0,
-    dataDir,
-    originalsBucket: 'litepix-originals',
-    variantsBucket: 'litepix-variants',
-    seed: true,
-    logLevel: 'silent',
-  };
+  const o = devOptions();
+  dirs.push(o.dataDir);
+  return o;
 }
 
 afterEach(() => {

@@ -6,6 +6,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, S3_CREDENTIALS, startDevStack } from '../../cli/dev-stack.ts';
+import { devOptions, runCli } from '../helpers/local-stack.ts';
 
 /** The workerd processes started by `parent` (its children named workerd). */
 function workerdChildren(parent: number): number[] {
@@ -37,16 +38,9 @@ let stack: DevStack;
 let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'litepix-dev-'));
-  stack = await startDevStack({
-    port: 0,
-    s3Port: 0,
-    dataDir,
-    originalsBucket: 'litepix-originals',
-    variantsBucket: 'litepix-variants',
-    seed: true,
-    logLevel: 'silent',
-  });
+  const options = devOptions();
+  dataDir = options.dataDir;
+  stack = await startDevStack(options);
 });
 
 afterAll(async () => {
@@ -158,25 +152,7 @@ describe('the local stack end to end (s3rver + origin + the edge bundle in minif
   });
 });
 
-/** Runs the CLI asynchronously: the stack under test lives in this process and must keep serving. */
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/litepix.ts', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  return new Promise((ok) => child.on('close', (code) => ok({ code, out, err })));
-}
+const run = runCli; // asynchronously: the stack under test lives in this process and must keep serving
 
 describe('litepix upload and litepix url (against the running stack)', () => {
   it('uploads an image and prints a URL the CDN serves', async () => {

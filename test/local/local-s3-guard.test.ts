@@ -3,10 +3,8 @@
  * Signature V4 in front of s3rver, which itself would accept anyone). The one unsigned thing
  * allowed is what the CDN does: read a variant. Real s3rver, real SDK clients, raw HTTP.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -17,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, S3_CREDENTIALS, startDevStack } from '../../cli/dev-stack.ts';
+import { devOptions } from '../helpers/local-stack.ts';
 
 let stack: DevStack;
 let dataDir: string;
@@ -63,16 +62,9 @@ async function exists(bucket: string, key: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'litepix-s3-guard-'));
-  stack = await startDevStack({
-    port: 0,
-    s3Port: 0,
-    dataDir,
-    originalsBucket: 'litepix-originals',
-    variantsBucket: 'litepix-variants',
-    seed: true,
-    logLevel: 'silent',
-  });
+  const options = devOptions();
+  dataDir = options.dataDir;
+  stack = await startDevStack(options);
   good = client(S3_CREDENTIALS);
 });
 

@@ -3,7 +3,6 @@
  * this process). The end-to-end case runs the whole local stack and fetches the rewritten URLs
  * through the local CDN; the crash case SIGKILLs the command mid-batch and runs it again.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,28 +10,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../../cli/dev-stack.ts';
 import { fixture } from '../helpers/images.ts';
+import { startCli } from '../helpers/local-stack.ts';
 import { type PrewarmStack, startPrewarmStack } from './helpers.ts';
 
 const CHROME = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
 
-function start(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/litepix.ts', 'prewarm', ...args], {
-    env: { ...process.env, LITEPIX_LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const done = new Promise<{ code: number | null; signal: string | null; out: string; err: string }>((ok) =>
-    child.on('close', (code, signal) => ok({ code, signal, out, err })),
-  );
-  return { child, done };
-}
+const start = (args: string[], env: Record<string, string>) =>
+  startCli(['prewarm', ...args], { LITEPIX_LOG_LEVEL: 'silent', ...env });
 const run = (args: string[], env: Record<string, string> = {}) => start(args, env).done;
 
 const lines = (file: string) =>

@@ -4,7 +4,6 @@
  * the output line and the journal. Pre-warm refuses it alone (PREWARM_TOO_DEEP) and the batch
  * goes on, in the core, the SQS Lambda and `litepix prewarm` (as a child process, over s3rver).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { compileSelector } from '../../prewarm/selectors.ts';
 import type { UnitResult } from '../../prewarm/types.ts';
 import { nestedDeeperThan } from '../../prewarm/unit-depth.ts';
 import { fixture } from '../helpers/images.ts';
+import { runCli } from '../helpers/local-stack.ts';
 import { items, type PrewarmStack, runAll, startPrewarmStack } from './helpers.ts';
 
 /** `{"a":{"a":…{<inner>}…}}`: `levels` objects in all (the innermost holds `inner`). */
@@ -123,21 +123,7 @@ describe('a too deep Data Unit fails alone', () => {
   });
 
   const cli = (args: string[]) =>
-    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'cli/litepix.ts', 'prewarm', ...args], {
-        env: { ...process.env, LITEPIX_LOG_LEVEL: 'silent', LITEPIX_S3_PORT: String(stack.s3.port) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-      });
-      child.on('close', (code) => resolve({ code, out, err }));
-    });
+    runCli(['prewarm', ...args], { LITEPIX_LOG_LEVEL: 'silent', LITEPIX_S3_PORT: String(stack.s3.port) });
   const parsed = (text: string) =>
     text
       .split('\n')
