@@ -10,10 +10,15 @@ import { defineConfig } from 'vitest/config';
  *   through real sharp).
  * A new test file that starts a server belongs in INTEGRATION (or E2E for the whole stack).
  */
-const E2E = ['test/local/**/*.test.ts', 'test/browser/**/*.test.ts', 'test/prewarm/cli.test.ts'];
+const E2E = [
+  'test/local/**/*.test.ts',
+  'test/browser/**/*.test.ts',
+  'test/prewarm/cli.test.ts',
+  'test/queue/**/*.test.ts',
+];
 const INTEGRATION = [
   'test/origin/{faults,hostile-images,key-refusals,lambda,origin-handler,s3-store}.test.ts',
-  'test/prewarm/{deep-units,ingest,lambda,long-lines,prewarm}.test.ts',
+  'test/prewarm/{deep-units,ingest,lambda,long-lines,prewarm,queue-handler}.test.ts',
   'test/infra/{lambda-asset,nag,stack}.test.ts',
 ];
 const ALL = ['test/**/*.test.ts'];

@@ -17,8 +17,11 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
+import { outLine } from '../prewarm/results.ts';
 import { createTally } from '../prewarm/tally.ts';
 import type { Totals, UnitReport, UnitResult } from '../prewarm/types.ts';
+
+export { outLine };
 
 export interface JournalLine {
   seq: number;
@@ -37,19 +40,6 @@ export interface Journal {
     extra: Record<string, unknown>,
   ): Promise<Totals>;
   close(): Promise<void>;
-}
-
-/** One line of `--out`: the rewritten unit with its status. */
-export function outLine(result: UnitResult): string {
-  const r = result.report;
-  const line: Record<string, unknown> = { seq: r.seq, status: r.status };
-  if (r.id !== undefined) line.id = r.id;
-  if (r.code) {
-    line.code = r.code;
-    line.message = r.message;
-  }
-  if (result.unit !== undefined) line.unit = result.unit;
-  return JSON.stringify(line);
 }
 
 async function* journalLines(path: string): AsyncGenerator<Record<string, unknown>> {

@@ -53,6 +53,12 @@ export interface PrewarmConfig extends OriginConfig {
   selectors: Selector[];
   /** Deepest nesting of a Data Unit (DEFAULT_MAX_UNIT_DEPTH). */
   maxUnitDepth: number;
+  /** Bucket of the queue path's results (results.ts); undefined = job messages cannot be handled. */
+  resultsBucket: string | undefined;
+  /** Key prefix of the results in that bucket (default `results/`). */
+  resultsPrefix: string;
+  /** The work queue's maxReceiveCount: on that receive a failing job message writes its failures. */
+  maxReceives: number;
 }
 
 const FORMAT_NAMES: OutputFormat[] = ['avif', 'webp', 'jpeg', 'png'];
@@ -127,6 +133,25 @@ function secretFrom(env: Env): string | undefined {
   return raw;
 }
 
+function bucketName(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw))
+    throw new ConfigError(
+      `Invalid ${name} ${JSON.stringify(raw)}: expected an S3 bucket name (3–63 characters: a–z, 0–9, "." and "-")`,
+    );
+  return raw;
+}
+
+function resultsPrefix(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return 'results/';
+  if (!/^[A-Za-z0-9!_.*'()/-]{1,200}\/$/.test(raw) || raw.startsWith('/') || raw.includes('//'))
+    throw new ConfigError(
+      `Invalid LITEPIX_RESULTS_PREFIX ${JSON.stringify(raw)}: expected a key prefix ending in "/" (letters, digits, ! _ . * ' ( ) - /), such as results/`,
+    );
+  return raw;
+}
+
 export function readPrewarmConfig(env: Env = process.env): PrewarmConfig {
   const origin = readOriginConfig(env);
   const presets = parsePresets(env.LITEPIX_PREWARM_PRESETS, origin.grammar);
@@ -169,6 +194,9 @@ export function readPrewarmConfig(env: Env = process.env): PrewarmConfig {
     signingSecret: secretFrom(env),
     selectors,
     maxUnitDepth: integer(env, 'LITEPIX_PREWARM_MAX_DEPTH', DEFAULT_MAX_UNIT_DEPTH, 1, 1000),
+    resultsBucket: bucketName(env, 'LITEPIX_RESULTS_BUCKET'),
+    resultsPrefix: resultsPrefix(env.LITEPIX_RESULTS_PREFIX),
+    maxReceives: integer(env, 'LITEPIX_PREWARM_MAX_RECEIVES', 3, 1, 1000),
     ingest: {
       hosts: ingestHosts,
       allowAddresses: parseAddressAllowList(

@@ -1,7 +1,7 @@
 /**
  * The pre-warm runtime, assembled once from its typed configuration: log, S3 client and store,
  * transformer, the pre-warmer (and the S3-event one, which always auto-detects references), the
- * CloudFront invalidator. The SQS and S3-event Lambdas and `litepix prewarm` build it here.
+ * CloudFront invalidator, the results store of the queue path. The SQS and S3-event Lambdas and `litepix prewarm` build it here.
  */
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -11,6 +11,7 @@ import type { PrewarmConfig } from './config.ts';
 import { createCloudFrontInvalidator, type Invalidator } from './invalidation.ts';
 import { createS3PrewarmStore, type PrewarmStore } from './prewarm-store.ts';
 import { createPrewarmer, type Prewarmer } from './prewarmer.ts';
+import { createResultsStore, type ResultsStore } from './results.ts';
 
 export interface PrewarmRuntime {
   config: PrewarmConfig;
@@ -20,6 +21,8 @@ export interface PrewarmRuntime {
   /** For S3 events: units it makes itself, so auto-detection whatever the selectors say. */
   eventPrewarmer: Prewarmer;
   invalidator: Invalidator | undefined;
+  /** The queue path's results (LITEPIX_RESULTS_BUCKET), over the same client. */
+  results: ResultsStore | undefined;
   log: Log;
 }
 
@@ -46,5 +49,8 @@ export function createPrewarmRuntime(config: PrewarmConfig, options: RuntimeOpti
         version: config.grammar.version,
       })
     : undefined;
-  return { config, client, store, prewarmer, eventPrewarmer, invalidator, log };
+  const results = config.resultsBucket
+    ? createResultsStore({ client, bucket: config.resultsBucket, prefix: config.resultsPrefix })
+    : undefined;
+  return { config, client, store, prewarmer, eventPrewarmer, invalidator, results, log };
 }
