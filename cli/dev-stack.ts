@@ -1,7 +1,9 @@
 /**
- * The local stack (`npm start` = `litepix dev`): s3rver holding both buckets under the data
- * dir, the origin behind a Node HTTP adapter, and the built viewer-request bundle inside
- * miniflare (workerd) as the CDN. Everything binds 127.0.0.1.
+ * The local stack (`npm start` = `litepix dev`): s3rver holding the buckets (originals,
+ * variants, results) under the data dir, the origin behind a Node HTTP adapter, the built
+ * viewer-request bundle inside miniflare (workerd) as the CDN, and the queue path: fauxqs with
+ * the pre-warm work queue and its dead-letter queue, and one worker in this process (the same
+ * code as `litepix worker` and the SQS Lambda). Everything binds 127.0.0.1.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -17,12 +19,17 @@ import { createOriginServer } from '../origin-fn/http-adapter.ts';
 import { createOriginRuntime } from '../origin-fn/runtime.ts';
 import type { createS3Client } from '../origin-fn/s3-client.ts';
 import { contentTypeOfName } from '../origin-fn/transform/formats.ts';
+import { readPrewarmConfig } from '../prewarm/config.ts';
+import { startRuntimeWorker } from '../prewarm/queue-worker.ts';
+import { createPrewarmRuntime } from '../prewarm/runtime.ts';
+import { createSqsClient, queueFacts } from '../prewarm/sqs-client.ts';
 import { buildViewerBundle, readEdgeConfig } from '../scripts/build.ts';
 import { closeServer, type FrontDecision, startFront } from './local-front.ts';
 import { S3_CREDENTIALS } from './local-s3.ts';
 import { guardLocalS3 } from './local-s3-guard.ts';
+import { startLocalQueues } from './local-sqs.ts';
 import { createPlaygroundRoutes } from './playground.ts';
-import { removeStackFile, writeStackFile } from './stack-file.ts';
+import { DEFAULT_RESULTS_BUCKET, DEFAULT_SQS_PORT, removeStackFile, writeStackFile } from './stack-file.ts';
 
 export { S3_CREDENTIALS };
 
@@ -38,12 +45,23 @@ export interface DevOptions {
   /** Seed examples/images into an empty originals bucket. */
   seed: boolean;
   logLevel: string;
+  /** Port of the local queue server (fauxqs). Default 4570; 0 = any free port. */
+  sqsPort?: number | undefined;
+  resultsBucket?: string | undefined;
+  /** Run one pre-warm worker in this process (default true). */
+  worker?: boolean | undefined;
+  /** The work queue's visibility timeout (default 60 s) and maxReceiveCount (default 3). */
+  queueVisibilitySeconds?: number | undefined;
+  maxReceiveCount?: number | undefined;
 }
 
 export interface DevStack {
   url: string;
   s3Endpoint: string;
   originUrl: string;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  resultsBucket: string;
   seeded: string[];
   stop(): Promise<void>;
 }
@@ -62,6 +80,7 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     cleanups.length = 0;
   };
   try {
+    const resultsBucket = options.resultsBucket ?? DEFAULT_RESULTS_BUCKET;
     const s3Dir = resolve(options.dataDir, 's3');
     await mkdir(s3Dir, { recursive: true });
     const s3rver = new S3rver({
@@ -69,7 +88,11 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
       port: 0,
       silent: true,
       directory: s3Dir,
-      configureBuckets: [{ name: options.originalsBucket }, { name: options.variantsBucket }],
+      configureBuckets: [
+        { name: options.originalsBucket },
+        { name: options.variantsBucket },
+        { name: resultsBucket },
+      ],
     });
     const s3Address = await s3rver.run();
     cleanups.push(() => s3rver.close());
@@ -148,13 +171,73 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     });
     cleanups.push(() => closeServer(front.server));
     const url = front.url;
-    writeStackFile(options.dataDir, { url, s3Endpoint });
+
+    const queues = await startLocalQueues({
+      port: options.sqsPort ?? DEFAULT_SQS_PORT,
+      visibilityTimeoutSeconds: options.queueVisibilitySeconds,
+      maxReceiveCount: options.maxReceiveCount,
+    });
+    cleanups.push(() => queues.stop());
+    if (options.worker !== false) {
+      const stopWorker = await startLocalWorker({
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL_S3: s3Endpoint,
+          AWS_REGION: 'us-east-1',
+          LITEPIX_ORIGINALS_BUCKET: options.originalsBucket,
+          LITEPIX_VARIANTS_BUCKET: options.variantsBucket,
+          LITEPIX_RESULTS_BUCKET: resultsBucket,
+          LITEPIX_CDN_BASE: url,
+          LITEPIX_LOG_LEVEL: options.logLevel,
+        },
+        queueUrl: queues.queueUrl,
+        signingSecret: edgeConfig.secrets[0],
+      });
+      cleanups.push(stopWorker);
+    }
+    const stackFile = {
+      url,
+      s3Endpoint,
+      queueUrl: queues.queueUrl,
+      deadLetterQueueUrl: queues.deadLetterQueueUrl,
+      resultsBucket,
+    };
+    writeStackFile(options.dataDir, stackFile);
     cleanups.push(async () => removeStackFile(options.dataDir));
-    return { url, s3Endpoint, originUrl, seeded, stop };
+    return { ...stackFile, originUrl, seeded, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** One pre-warm worker over the local stack (one lane: the stack shares the machine with the origin). */
+async function startLocalWorker(options: {
+  env: Record<string, string | undefined>;
+  queueUrl: string;
+  signingSecret: string | undefined;
+}): Promise<() => Promise<void>> {
+  const sqs = createSqsClient(options.queueUrl);
+  const facts = await queueFacts(sqs, options.queueUrl);
+  const config = readPrewarmConfig({
+    ...options.env,
+    LITEPIX_PREWARM_MAX_RECEIVES: String(facts.maxReceiveCount ?? 3),
+  });
+  config.signingSecret ??= options.signingSecret;
+  const runtime = createPrewarmRuntime(config, { credentials: S3_CREDENTIALS });
+  const worker = startRuntimeWorker({
+    runtime,
+    sqs,
+    queueUrl: options.queueUrl,
+    facts,
+    lanes: 1,
+    batchSize: 5,
+  });
+  return async () => {
+    await worker.stop();
+    sqs.destroy();
+    runtime.client.destroy();
+  };
 }
 
 /**

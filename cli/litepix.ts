@@ -10,6 +10,7 @@ import type { DevOptions } from './dev-stack.ts';
 import { prewarmCommand } from './prewarm.ts';
 import { upload } from './upload.ts';
 import { checkedUrl } from './url.ts';
+import { workerCommand } from './worker.ts';
 
 // The AWS SDK's notice that its releases after January 2027 need Node 22: this project pins its
 // SDK version, so the nine lines on every command tell its users nothing they can act on.
@@ -30,6 +31,11 @@ Commands:
   prewarm <file|->    pre-warm the variants of Data Units and rewrite them with CDN URLs
                       [--presets a,b] [--formats auto|a,b] [--out f] [--report f] [--concurrency n]
                       [--cdn url] [--selector s]… [--rewrite preset|map]  (litepix prewarm --help)
+                      --queue [url]: send them to the pre-warm queue instead; prints a job id
+  prewarm status <job>   a queue job's units sent / done / failed / pending [--json]
+  prewarm collect <job>  its rewritten units and report, in input order [--out f] [--report f]
+  worker              take pre-warm jobs from the queue (local stack's, or --queue url / --aws)
+                      [--lanes n] [--batch n] [--concurrency n] [--until-empty]  (litepix worker --help)
 
 Options:
   -h, --help         this text; litepix <command> --help for one command
@@ -41,10 +47,12 @@ or PORT / LITEPIX_S3_PORT when set). Exit codes: 0 ok, 1 some items failed, 2 us
 
 const DEV_USAGE = `Usage: litepix dev [options]   (npm start -- [options])
 
-Runs the local CDN: s3rver (both buckets) + the origin + the built edge function in miniflare.
+Runs the local CDN: s3rver (the buckets) + the origin + the built edge function in miniflare,
+and the pre-warm queue (fauxqs) with one worker.
 Options (each also read from the environment):
   --port <n>         CDN port (PORT, default 8080)
   --s3-port <n>      local S3 port (LITEPIX_S3_PORT, default 4569)
+  --sqs-port <n>     local pre-warm queue port (LITEPIX_SQS_PORT, default 4570)
   --data-dir <dir>   where buckets and cache live (LITEPIX_DATA_DIR, default .litepix)
   --no-seed          do not copy the sample images into the originals bucket
   -h, --help         this text
@@ -70,7 +78,13 @@ Options:
   -h, --help         this text (the height is --h)
 `;
 
-import { DEFAULT_CDN_PORT, DEFAULT_S3_PORT, localStack, portSetting as port } from './stack-file.ts';
+import {
+  DEFAULT_CDN_PORT,
+  DEFAULT_S3_PORT,
+  DEFAULT_SQS_PORT,
+  localStack,
+  portSetting as port,
+} from './stack-file.ts';
 import { UsageError } from './usage-error.ts';
 
 async function dev(args: string[]): Promise<void> {
@@ -79,6 +93,7 @@ async function dev(args: string[]): Promise<void> {
     options: {
       port: { type: 'string' },
       's3-port': { type: 'string' },
+      'sqs-port': { type: 'string' },
       'data-dir': { type: 'string' },
       'no-seed': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -96,6 +111,11 @@ async function dev(args: string[]): Promise<void> {
       values['s3-port'] ?? process.env.LITEPIX_S3_PORT,
       DEFAULT_S3_PORT,
     ),
+    sqsPort: port(
+      '--sqs-port / LITEPIX_SQS_PORT',
+      values['sqs-port'] ?? process.env.LITEPIX_SQS_PORT,
+      DEFAULT_SQS_PORT,
+    ),
     dataDir: values['data-dir'] ?? process.env.LITEPIX_DATA_DIR ?? '.litepix',
     originalsBucket: process.env.LITEPIX_ORIGINALS_BUCKET || 'litepix-originals',
     variantsBucket: process.env.LITEPIX_VARIANTS_BUCKET || 'litepix-variants',
@@ -107,6 +127,9 @@ async function dev(args: string[]): Promise<void> {
   const stack = await startDevStack(options);
   const example = stack.seeded[0] ? `${stack.url}/${stack.seeded[0]}?w=828` : stack.url;
   console.log(`litepix dev: local CDN on ${stack.url}  (playground: ${stack.url}/, try ${example})`);
+  console.log(
+    `litepix dev: pre-warm queue ${stack.queueUrl} with one local worker (litepix prewarm units.ndjson --queue)`,
+  );
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
@@ -198,8 +221,9 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'upload') return uploadCommand(rest);
   if (command === 'url') return urlCommand(rest);
   if (command === 'prewarm') return prewarmCommand(rest);
+  if (command === 'worker') return workerCommand(rest);
   throw new UsageError(
-    `Unknown command ${JSON.stringify(command)}: expected dev, upload, url or prewarm (see litepix --help)`,
+    `Unknown command ${JSON.stringify(command)}: expected dev, upload, url, prewarm or worker (see litepix --help)`,
   );
 }
 

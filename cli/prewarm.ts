@@ -22,6 +22,9 @@ import type { Totals } from '../prewarm/types.ts';
 import { readEdgeConfig } from '../scripts/build.ts';
 import { S3_CREDENTIALS } from './local-s3.ts';
 import { openJournal, outLine } from './prewarm-journal.ts';
+import { sendToQueue } from './prewarm-queue.ts';
+import { statusCommand } from './prewarm-status.ts';
+import { takeQueueFlag } from './queue-context.ts';
 import { localStack } from './stack-file.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -47,6 +50,15 @@ Options:
   --aws                  real buckets (AWS_REGION, AWS_PROFILE, LITEPIX_*_BUCKET) instead of the local stack
   -h, --help             this text
 
+At scale, through the queue (workers make the variants: litepix worker, or the SQS Lambda):
+  --queue [url]          send the units to the pre-warm queue (default: the local stack's; with
+                         --aws: LITEPIX_PREWARM_QUEUE_URL); prints the job id on stdout
+  --job <id>             job id (default: time + random); re-sending a job overwrites its results
+  --units-per-message <n> units packed per message (default 10)
+  --message-bytes <n>    largest message body (default 262144, capped by the queue's limit)
+  litepix prewarm status <job> [--json]   units sent / done / failed / pending (exit 3 pending)
+  litepix prewarm collect <job> --out f --report f   the results in input order, each unit once
+
 With --out (or --report) a run is crash-safe: results go to <out>.partial first; re-running the
 same command after a crash resumes where it stopped. Exit: 0 all done, 1 some failed, 2 usage.
 `;
@@ -62,10 +74,15 @@ export interface PrewarmCliResult {
   exitCode: 0 | 1;
 }
 
-export async function prewarmCommand(args: string[]): Promise<void> {
+export async function prewarmCommand(argv: string[]): Promise<void> {
+  if (argv[0] === 'status' || argv[0] === 'collect') return statusCommand(argv[0], argv.slice(1));
+  const { args, queue } = takeQueueFlag(argv);
   const { values, positionals } = parseArgs({
     args,
     options: {
+      job: { type: 'string' },
+      'units-per-message': { type: 'string' },
+      'message-bytes': { type: 'string' },
       presets: { type: 'string' },
       formats: { type: 'string' },
       out: { type: 'string' },
@@ -92,76 +109,36 @@ export async function prewarmCommand(args: string[]): Promise<void> {
   if (positionals.length !== 1)
     throw new UsageError('prewarm: expected one input file or "-" (litepix prewarm <file|->)');
   const inputPath = positionals[0] as string;
+  if (queue !== undefined) {
+    const workerSide = [
+      'presets',
+      'formats',
+      'out',
+      'report',
+      'concurrency',
+      'window',
+      'cdn',
+      'selector',
+      'rewrite',
+      'rewrite-preset',
+      'ingest-host',
+      'allow-address',
+    ] as const;
+    const misplaced =
+      workerSide.find((name) => values[name] !== undefined) ??
+      (values['verify-cdn'] ? 'verify-cdn' : undefined);
+    if (misplaced)
+      throw new UsageError(
+        `prewarm: --${misplaced} does not go with --queue: ${misplaced === 'out' || misplaced === 'report' ? 'the results are read with litepix prewarm collect <job> --out/--report' : "the workers apply it (litepix worker, or the Lambda's LITEPIX_PREWARM_* settings)"}`,
+      );
+    return sendToQueue(values, inputPath, queue);
+  }
+  for (const name of ['job', 'units-per-message', 'message-bytes'] as const)
+    if (values[name] !== undefined) throw new UsageError(`prewarm: --${name} goes with --queue`);
 
-  const env: Record<string, string | undefined> = { ...process.env };
-  if (!values.aws) {
-    const local = localStack(env);
-    env.AWS_ENDPOINT_URL_S3 = local.s3Endpoint;
-    env.LITEPIX_CDN_BASE ??= local.cdnBase;
-  }
-  const set = (name: string, value: string | undefined) => {
-    if (value !== undefined) env[name] = value;
-  };
-  set('LITEPIX_PREWARM_PRESETS', values.presets);
-  set('LITEPIX_PREWARM_FORMATS', values.formats);
-  set('LITEPIX_PREWARM_CONCURRENCY', values.concurrency);
-  set('LITEPIX_PREWARM_WINDOW', values.window);
-  set('LITEPIX_CDN_BASE', values.cdn);
-  set('LITEPIX_PREWARM_REWRITE', values.rewrite);
-  set('LITEPIX_PREWARM_REWRITE_PRESET', values['rewrite-preset']);
-  if (values['verify-cdn']) env.LITEPIX_PREWARM_VERIFY_CDN = 'true';
-  if (values['ingest-host']) env.LITEPIX_INGEST_HOSTS = list(values['ingest-host']).join(',');
-  if (values['allow-address']) env.LITEPIX_INGEST_ALLOW_ADDRESSES = list(values['allow-address']).join(',');
-  env.LITEPIX_LOG_LEVEL ??= 'warn';
-
-  let config: ReturnType<typeof readPrewarmConfig>;
-  let selectors: ReturnType<typeof compileSelector>[];
-  try {
-    config = readPrewarmConfig(env);
-    selectors = values.selector ? values.selector.map(compileSelector) : config.selectors;
-  } catch (err) {
-    throw new UsageError(`prewarm: ${(err as Error).message}`);
-  }
-  if (!config.signingSecret) {
-    const edge = readEdgeConfig();
-    if (edge.secrets[0]) config.signingSecret = edge.secrets[0];
-  }
-
-  let input: Readable;
-  let inputStat: { size: number; mtimeMs: number } | undefined;
-  if (inputPath === '-') input = process.stdin;
-  else {
-    try {
-      const s = await stat(inputPath);
-      if (!s.isFile()) throw new Error('not a file');
-      inputStat = { size: s.size, mtimeMs: s.mtimeMs };
-    } catch {
-      throw new UsageError(`prewarm: cannot read ${JSON.stringify(inputPath)}: no such file`);
-    }
-    input = createReadStream(inputPath);
-  }
-
-  const runtime = createPrewarmRuntime(
-    { ...config, selectors },
-    {
-      log: createLog({ level: config.logLevel, destination: process.stderr }),
-      ...(values.aws ? {} : { credentials: S3_CREDENTIALS }),
-    },
-  );
-  const { client, store, prewarmer } = runtime;
-  try {
-    // One request first, so an unreachable store is one clear message, not a failure per image.
-    await store.headOriginal('.litepix-preflight');
-  } catch {
-    client.destroy();
-    const where = values.aws
-      ? `bucket ${config.originalsBucket}`
-      : `the local stack's S3 at ${config.endpoint}`;
-    const hint = values.aws
-      ? 'check AWS_REGION / AWS_PROFILE and LITEPIX_ORIGINALS_BUCKET'
-      : 'is `litepix dev` (npm start) running? (LITEPIX_S3_PORT)';
-    throw new Error(`prewarm: cannot reach ${where}; ${hint}`);
-  }
+  const { input, inputStat } = await openInput(inputPath);
+  const { config, selectors, runtime } = await prewarmRuntime(values);
+  const { client, prewarmer } = runtime;
   const journalPath = values.out ?? values.report;
   const fingerprint = JSON.stringify({
     input: inputStat ? { path: resolve(inputPath), ...inputStat } : `stdin-${process.pid}-${Date.now()}`,
@@ -229,6 +206,104 @@ export async function prewarmCommand(args: string[]): Promise<void> {
   if (totals.units.failed > 0) process.exitCode = 1;
 }
 
+/** The input file (or stdin for "-"), refused with a usage error when it cannot be read. */
+export async function openInput(inputPath: string, command = 'prewarm') {
+  let input: Readable;
+  let inputStat: { size: number; mtimeMs: number } | undefined;
+  if (inputPath === '-') input = process.stdin;
+  else {
+    try {
+      const s = await stat(inputPath);
+      if (!s.isFile()) throw new Error('not a file');
+      inputStat = { size: s.size, mtimeMs: s.mtimeMs };
+    } catch {
+      throw new UsageError(`${command}: cannot read ${JSON.stringify(inputPath)}: no such file`);
+    }
+    input = createReadStream(inputPath);
+  }
+  return { input, inputStat };
+}
+
+/** The options `prewarm` and `worker` share (parseArgs values). */
+export interface RuntimeFlags {
+  presets?: string | undefined;
+  formats?: string | undefined;
+  concurrency?: string | undefined;
+  window?: string | undefined;
+  cdn?: string | undefined;
+  selector?: string[] | undefined;
+  rewrite?: string | undefined;
+  'rewrite-preset'?: string | undefined;
+  'verify-cdn'?: boolean | undefined;
+  'ingest-host'?: string[] | undefined;
+  'allow-address'?: string[] | undefined;
+  aws?: boolean | undefined;
+}
+
+/**
+ * The pre-warm runtime of a CLI run, from the environment and the flags (the local stack's S3
+ * and CDN unless --aws), after one request that shows the store answers. `extraEnv` adds
+ * settings (the worker's results bucket and max receives).
+ */
+export async function prewarmRuntime(values: RuntimeFlags, extraEnv: Record<string, string> = {}) {
+  const env: Record<string, string | undefined> = { ...process.env, ...extraEnv };
+  if (!values.aws) {
+    const local = localStack(env);
+    env.AWS_ENDPOINT_URL_S3 = local.s3Endpoint;
+    env.LITEPIX_CDN_BASE ??= local.cdnBase;
+  }
+  const set = (name: string, value: string | undefined) => {
+    if (value !== undefined) env[name] = value;
+  };
+  set('LITEPIX_PREWARM_PRESETS', values.presets);
+  set('LITEPIX_PREWARM_FORMATS', values.formats);
+  set('LITEPIX_PREWARM_CONCURRENCY', values.concurrency);
+  set('LITEPIX_PREWARM_WINDOW', values.window);
+  set('LITEPIX_CDN_BASE', values.cdn);
+  set('LITEPIX_PREWARM_REWRITE', values.rewrite);
+  set('LITEPIX_PREWARM_REWRITE_PRESET', values['rewrite-preset']);
+  if (values['verify-cdn']) env.LITEPIX_PREWARM_VERIFY_CDN = 'true';
+  if (values['ingest-host']) env.LITEPIX_INGEST_HOSTS = list(values['ingest-host']).join(',');
+  if (values['allow-address']) env.LITEPIX_INGEST_ALLOW_ADDRESSES = list(values['allow-address']).join(',');
+  env.LITEPIX_LOG_LEVEL ??= 'warn';
+
+  let config: ReturnType<typeof readPrewarmConfig>;
+  let selectors: ReturnType<typeof compileSelector>[];
+  try {
+    config = readPrewarmConfig(env);
+    selectors = values.selector ? values.selector.map(compileSelector) : config.selectors;
+  } catch (err) {
+    throw new UsageError(`prewarm: ${(err as Error).message}`);
+  }
+  if (!config.signingSecret) {
+    const edge = readEdgeConfig();
+    if (edge.secrets[0]) config.signingSecret = edge.secrets[0];
+  }
+
+  const runtime = createPrewarmRuntime(
+    { ...config, selectors },
+    {
+      log: createLog({ level: config.logLevel, destination: process.stderr }),
+      ...(values.aws ? {} : { credentials: S3_CREDENTIALS }),
+    },
+  );
+  const { client, store } = runtime;
+  try {
+    // One request first, so an unreachable store is one clear message, not a failure per image.
+    await store.headOriginal('.litepix-preflight');
+  } catch {
+    client.destroy();
+    const where = values.aws
+      ? `bucket ${config.originalsBucket}`
+      : `the local stack's S3 at ${config.endpoint}`;
+    const hint = values.aws
+      ? 'check AWS_REGION / AWS_PROFILE and LITEPIX_ORIGINALS_BUCKET'
+      : 'is `litepix dev` (npm start) running? (LITEPIX_S3_PORT)';
+    throw new Error(`prewarm: cannot reach ${where}; ${hint}`);
+  }
+  return { config, selectors, runtime };
+}
+
 export function summaryLine(t: Totals, resumed: number): string {
   const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
   return [
@@ -240,7 +315,7 @@ export function summaryLine(t: Totals, resumed: number): string {
   ].join(', ');
 }
 
-async function countLines(path: string): Promise<number> {
+export async function countLines(path: string): Promise<number> {
   let n = 0;
   for await (const chunk of createReadStream(path)) {
     for (const byte of chunk as Buffer) if (byte === 10) n++;

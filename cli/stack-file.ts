@@ -2,7 +2,7 @@
  * Where a running local stack says it is: `litepix dev` writes `<data dir>/stack.json` (its CDN
  * URL, S3 endpoint and pid) once it serves and removes it on stop, so `litepix upload`, `url`
  * and `prewarm` find a stack started on other ports without PORT / LITEPIX_S3_PORT being set
- * again. An explicit variable still wins; a file left by a process that is gone is ignored.
+ * again (and the queue path's queue URL and results bucket). An explicit variable still wins; a file left by a process that is gone is ignored.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,11 +11,17 @@ import { UsageError } from './usage-error.ts';
 export interface StackFile {
   url: string;
   s3Endpoint: string;
+  /** The pre-warm work queue and the results bucket of the queue path. */
+  queueUrl?: string | undefined;
+  deadLetterQueueUrl?: string | undefined;
+  resultsBucket?: string | undefined;
   pid: number;
 }
 
 export const DEFAULT_CDN_PORT = 8080;
 export const DEFAULT_S3_PORT = 4569;
+export const DEFAULT_SQS_PORT = 4570;
+export const DEFAULT_RESULTS_BUCKET = 'litepix-results';
 
 export function stackFilePath(dataDir: string): string {
   return join(dataDir, 'stack.json');
@@ -69,7 +75,12 @@ export function portSetting(name: string, raw: string | undefined, fallback: num
  * The local stack the CLI talks to: PORT / LITEPIX_S3_PORT when set, else the running stack's
  * own (stack.json), else the defaults.
  */
-export function localStack(env: NodeJS.ProcessEnv = process.env): { cdnBase: string; s3Endpoint: string } {
+export function localStack(env: NodeJS.ProcessEnv = process.env): {
+  cdnBase: string;
+  s3Endpoint: string;
+  queueUrl: string | undefined;
+  resultsBucket: string;
+} {
   const running = runningStack(env);
   const cdnPort = env.PORT ? portSetting('PORT', env.PORT, DEFAULT_CDN_PORT) : undefined;
   const s3Port = env.LITEPIX_S3_PORT
@@ -84,5 +95,7 @@ export function localStack(env: NodeJS.ProcessEnv = process.env): { cdnBase: str
       s3Port !== undefined
         ? `http://127.0.0.1:${s3Port}`
         : (running?.s3Endpoint ?? `http://127.0.0.1:${DEFAULT_S3_PORT}`),
+    queueUrl: running?.queueUrl,
+    resultsBucket: running?.resultsBucket ?? DEFAULT_RESULTS_BUCKET,
   };
 }

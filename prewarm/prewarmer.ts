@@ -31,7 +31,7 @@ import {
 import { assertOriginalKey, formatsFor, planVariants } from './plan.ts';
 import type { PrewarmStore } from './prewarm-store.ts';
 import { type Replacement, rewriteUnit } from './rewrite.ts';
-import { createLimiter } from './scheduler.ts';
+import { createLimiter, type Limiter } from './scheduler.ts';
 import { allStrings, type Found, type Selector, selectAll } from './selectors.ts';
 import { type Counters, newCounters, processSource } from './source-job.ts';
 import { createTally, round3, type Tally } from './tally.ts';
@@ -73,6 +73,27 @@ export interface PrewarmerDeps {
   log: Log;
   /** DNS for ingest (tests pass a fixed table). */
   resolver?: Resolver | undefined;
+  /** Limiters shared with other pre-warmers of the process (a worker's lanes); default: its own. */
+  limiters?: PrewarmLimiters | undefined;
+}
+
+export interface PrewarmLimiters {
+  cpu: Limiter;
+  io: Limiter;
+  sourceSlots: Limiter;
+}
+
+/**
+ * Transforms at once (`concurrency`), storage calls (4×) and originals held in memory (2×:
+ * enough to keep the CPU busy while the next ones download, few enough to bound memory,
+ * 2 × concurrency × 40 MB at most).
+ */
+export function createPrewarmLimiters(concurrency: number): PrewarmLimiters {
+  return {
+    cpu: createLimiter(concurrency),
+    io: createLimiter(concurrency * 4),
+    sourceSlots: createLimiter(concurrency * 2),
+  };
 }
 
 /** One Data Unit from the input, or why it could not be read. */
@@ -111,11 +132,7 @@ const short = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}…` : s);
 export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
   const { store, transformer, settings, log } = deps;
   const counters = newCounters();
-  const cpu = createLimiter(settings.concurrency);
-  const io = createLimiter(settings.concurrency * 4);
-  // Originals being worked on at once (each holds its bytes in memory): enough to keep the CPU
-  // busy while the next ones download, few enough to bound memory (2 × concurrency × 40 MB max).
-  const sourceSlots = createLimiter(settings.concurrency * 2);
+  const { cpu, io, sourceSlots } = deps.limiters ?? createPrewarmLimiters(settings.concurrency);
   // Per run (reset by run()): a warm Lambda must not reuse a failure from an earlier batch.
   let sources = boundedCache<SourceOutcome>(MAX_CACHED);
   let ingested = boundedCache<string>(MAX_CACHED);

@@ -19,7 +19,7 @@
 import type { Log } from '../origin-fn/log.ts';
 import type { InputItem, Prewarmer } from './prewarmer.ts';
 import { decodeMessage } from './queue-message.ts';
-import type { ResultsStore } from './results.ts';
+import type { ResultsStore, VariantCounts } from './results.ts';
 import type { Totals, UnitReport, UnitResult } from './types.ts';
 
 export interface QueueRecord {
@@ -94,6 +94,22 @@ export function createQueueHandler(deps: QueueHandlerDeps) {
       (owners[index++] as Message).results.push(r);
     });
 
+    // Each variant counted once per batch, in the first message that needs it (originals shared
+    // between the batch's messages were handled once).
+    const counted = new Set<string>();
+    const variantCounts = (results: UnitResult[]): VariantCounts => {
+      const c = { produced: 0, existing: 0, failed: 0 };
+      for (const r of results)
+        for (const image of r.report.images)
+          for (const v of image.variants) {
+            const key = `${image.source}\n${v.preset}\n${v.format}`;
+            if (counted.has(key)) continue;
+            counted.add(key);
+            c[v.status]++;
+          }
+      return c;
+    };
+    const counts = new Map(messages.map((m) => [m, variantCounts(m.results)]));
     const failed: string[] = [];
     const written: string[] = [];
     await Promise.all(
@@ -125,7 +141,7 @@ export function createQueueHandler(deps: QueueHandlerDeps) {
           return;
         }
         try {
-          written.push(await deps.results.putResults(m.job, m.results));
+          written.push(await deps.results.putResults(m.job, m.results, counts.get(m)));
         } catch (err) {
           log.warn({ messageId, job: m.job, err }, 'results not written; the message will be retried');
           failed.push(messageId);

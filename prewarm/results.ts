@@ -69,14 +69,17 @@ export interface ResultsStore {
   bucket: string;
   prefix: string;
   keyOf(job: string, firstSeq: number, lastSeq: number): string;
-  putResults(job: string, results: UnitResult[]): Promise<string>;
+  /** `variants`: the message's variant counts (stored as object metadata, read back by `read`). */
+  putResults(job: string, results: UnitResult[], variants?: VariantCounts): Promise<string>;
   putManifest(manifest: JobManifest): Promise<void>;
   getManifest(job: string): Promise<JobManifest | undefined>;
   /** The job's results files in input order. */
   list(job: string): AsyncGenerator<ResultsFile>;
-  /** The lines of one results file, parsed. */
-  read(key: string): Promise<ResultRecord[]>;
+  /** The lines of one results file, parsed, and its variant counts when it has them. */
+  read(key: string): Promise<{ records: ResultRecord[]; variants?: VariantCounts | undefined }>;
 }
+
+export type VariantCounts = Totals['variants'];
 
 export interface ResultRecord {
   seq: number;
@@ -103,20 +106,29 @@ export function createResultsStore(options: {
   const { client, bucket } = options;
   const prefix = options.prefix ?? DEFAULT_RESULTS_PREFIX;
   const jobPrefix = (job: string) => `${prefix}${assertJobId(job)}/`;
-  const put = async (Key: string, body: string, ContentType: string) => {
+  const put = async (Key: string, body: string, ContentType: string, Metadata?: Record<string, string>) => {
     const Body = Buffer.from(body);
     try {
       await client.send(
-        new PutObjectCommand({ Bucket: bucket, Key, Body, ContentLength: Body.length, ContentType }),
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key,
+          Body,
+          ContentLength: Body.length,
+          ContentType,
+          Metadata,
+        }),
       );
     } catch (err) {
       throw storageUnavailable(UNAVAILABLE, err);
     }
   };
-  const get = async (Key: string): Promise<string | undefined> => {
+  const get = async (
+    Key: string,
+  ): Promise<{ text: string; metadata: Record<string, string> } | undefined> => {
     try {
       const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
-      return (await out.Body?.transformToString('utf8')) ?? '';
+      return { text: (await out.Body?.transformToString('utf8')) ?? '', metadata: out.Metadata ?? {} };
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw storageUnavailable(UNAVAILABLE, err);
@@ -126,18 +138,21 @@ export function createResultsStore(options: {
     bucket,
     prefix,
     keyOf: (job, first, last) => `${jobPrefix(job)}${pad(first)}-${pad(last)}.ndjson`,
-    async putResults(job, results) {
+    async putResults(job, results, variants) {
       const first = results[0]?.report.seq;
       const last = results.at(-1)?.report.seq;
       if (first === undefined || last === undefined) throw new Error('putResults: no results');
       const key = store.keyOf(job, first, last);
-      await put(key, `${results.map(resultLine).join('\n')}\n`, 'application/x-ndjson');
+      const metadata = variants
+        ? { variants: `${variants.produced},${variants.existing},${variants.failed}` }
+        : undefined;
+      await put(key, `${results.map(resultLine).join('\n')}\n`, 'application/x-ndjson', metadata);
       return key;
     },
     putManifest: (m) => put(`${jobPrefix(m.job)}job.json`, `${JSON.stringify(m)}\n`, 'application/json'),
     async getManifest(job) {
-      const text = await get(`${jobPrefix(job)}job.json`);
-      return text === undefined ? undefined : (JSON.parse(text) as JobManifest);
+      const got = await get(`${jobPrefix(job)}job.json`);
+      return got === undefined ? undefined : (JSON.parse(got.text) as JobManifest);
     },
     async *list(job) {
       let token: string | undefined;
@@ -161,11 +176,16 @@ export function createResultsStore(options: {
       } while (token);
     },
     async read(key) {
-      const text = (await get(key)) ?? '';
-      return text
+      const got = await get(key);
+      const records = (got?.text ?? '')
         .split('\n')
         .filter((l) => l.trim() !== '')
         .map((l) => JSON.parse(l) as ResultRecord);
+      const counts = /^(\d+),(\d+),(\d+)$/.exec(got?.metadata.variants ?? '');
+      const variants = counts
+        ? { produced: Number(counts[1]), existing: Number(counts[2]), failed: Number(counts[3]) }
+        : undefined;
+      return { records, variants };
     },
   };
   return store;
@@ -178,7 +198,10 @@ export interface JobStatus {
   units: { sent: number; done: number; failed: number; pending: number };
   messages: { sent: number; finished: number };
   images: Totals['images'];
-  /** Per message: a variant shared by two messages counts in both (the second finds it existing). */
+  /**
+   * Variants as the workers counted them, each once per batch: `produced` is the work done; a
+   * variant another batch made earlier counts again as `existing` where it is needed.
+   */
   variants: Totals['variants'];
   bytesBefore: number;
   bytesAfter: number;
@@ -209,9 +232,9 @@ export async function walkJob(
   const failures: JobStatus['failures'] = [];
   let lastSeq = 0;
   let finished = 0;
-  const pending: Array<Promise<ResultRecord[]>> = [];
+  const pending: Array<ReturnType<ResultsStore['read']>> = [];
   const take = async () => {
-    const records = await (pending.shift() as Promise<ResultRecord[]>);
+    const { records, variants: counted } = await (pending.shift() as ReturnType<ResultsStore['read']>);
     finished++;
     const seen = new Map<string, string>();
     for (const r of records) {
@@ -224,7 +247,11 @@ export async function walkJob(
         for (const v of image.variants) seen.set(`${image.source}\n${v.preset}\n${v.format}`, v.status);
       await each?.(r);
     }
-    for (const status of seen.values()) variants[status as keyof typeof variants]++;
+    if (counted) {
+      variants.produced += counted.produced;
+      variants.existing += counted.existing;
+      variants.failed += counted.failed;
+    } else for (const status of seen.values()) variants[status as keyof typeof variants]++;
   };
   for await (const file of results.list(job)) {
     pending.push(results.read(file.key));

@@ -10,7 +10,7 @@ import { createRuntimeBase, type RuntimeOptions } from '../origin-fn/runtime.ts'
 import type { PrewarmConfig } from './config.ts';
 import { createCloudFrontInvalidator, type Invalidator } from './invalidation.ts';
 import { createS3PrewarmStore, type PrewarmStore } from './prewarm-store.ts';
-import { createPrewarmer, type Prewarmer } from './prewarmer.ts';
+import { createPrewarmer, createPrewarmLimiters, type Prewarmer } from './prewarmer.ts';
 import { createResultsStore, type ResultsStore } from './results.ts';
 
 export interface PrewarmRuntime {
@@ -18,6 +18,8 @@ export interface PrewarmRuntime {
   client: S3Client;
   store: PrewarmStore;
   prewarmer: Prewarmer;
+  /** One more pre-warmer sharing the first one's limiters (a worker's lanes: batches in parallel, CPU as configured). */
+  lane(): Prewarmer;
   /** For S3 events: units it makes itself, so auto-detection whatever the selectors say. */
   eventPrewarmer: Prewarmer;
   invalidator: Invalidator | undefined;
@@ -35,7 +37,9 @@ export function createPrewarmRuntime(config: PrewarmConfig, options: RuntimeOpti
     log: storeLog(log),
   });
   const settings = { ...config, s3Endpoint: config.endpoint };
-  const prewarmer = createPrewarmer({ store, transformer, settings, log });
+  const limiters = createPrewarmLimiters(config.concurrency);
+  const lane = () => createPrewarmer({ store, transformer, settings, log, limiters });
+  const prewarmer = lane();
   const eventPrewarmer = createPrewarmer({
     store,
     transformer,
@@ -52,5 +56,5 @@ export function createPrewarmRuntime(config: PrewarmConfig, options: RuntimeOpti
   const results = config.resultsBucket
     ? createResultsStore({ client, bucket: config.resultsBucket, prefix: config.resultsPrefix })
     : undefined;
-  return { config, client, store, prewarmer, eventPrewarmer, invalidator, results, log };
+  return { config, client, store, prewarmer, lane, eventPrewarmer, invalidator, results, log };
 }

@@ -142,7 +142,7 @@ describe('queue handler with job messages', () => {
       'results/handler-job/0000000001-0000000002.ndjson',
       'results/handler-job/0000000003-0000000004.ndjson',
     ]);
-    const lines = await results.read(out.written[1] as string);
+    const { records: lines } = await results.read(out.written[1] as string);
     expect(lines.map((l) => [l.seq, l.status, l.report.images[0]?.code])).toEqual([
       [3, 'failed', 'IMG_NOT_FOUND'],
       [4, 'done', undefined],
@@ -201,7 +201,7 @@ describe('queue handler with job messages', () => {
     expect(first).toMatchObject({ failed: ['m'], written: [] });
     const last = await handle([{ messageId: 'm', receiveCount: 2, body: message }]);
     expect(last).toMatchObject({ failed: ['m'], written: ['results/internal/0000000001-0000000002.ndjson'] });
-    const lines = await results.read(last.written[0] as string);
+    const { records: lines } = await results.read(last.written[0] as string);
     expect(lines.map((l) => [l.seq, l.status])).toEqual([
       [1, 'done'],
       [2, 'failed'],
