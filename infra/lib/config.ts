@@ -16,6 +16,8 @@ export interface StackConfig {
   originalsBucketName: string | undefined;
   /** Days after which a stored variant expires (it is made again on the next miss). */
   variantsExpirationDays: number;
+  /** Days after which a queue job's results (and its job.json) expire from the results bucket. */
+  resultsRetentionDays: number;
   /** CloudFront price class. */
   priceClass: PriceClassName;
   /** Custom domain names (CNAMEs); need certificateArn. */
@@ -39,6 +41,7 @@ export interface StackConfig {
   /** Reserved concurrency of the origin Lambda; undefined = unreserved. */
   originReservedConcurrency: number | undefined;
   prewarmMemoryMb: number;
+  /** Timeout of the pre-warm Lambdas; the queue's visibility timeout is six times it. */
   prewarmTimeoutSeconds: number;
   /** SQS messages per pre-warm invocation. */
   prewarmBatchSize: number;
@@ -113,6 +116,9 @@ const STACK_MANAGED: Record<string, string> = {
   LITEPIX_CDN_BASE: 'the stack (the distribution, or litepix.domainNames)',
   LITEPIX_DISTRIBUTION_ID: 'the stack',
   LITEPIX_PREWARM_PRESETS: 'litepix.prewarmPresets',
+  LITEPIX_RESULTS_BUCKET: 'the stack (it creates the results bucket)',
+  LITEPIX_RESULTS_PREFIX: 'the stack (its worker may write under results/ only)',
+  LITEPIX_PREWARM_MAX_RECEIVES: 'litepix.prewarmMaxReceiveCount',
   LITEPIX_LOG_LEVEL: 'litepix.logLevel',
   LITEPIX_SIGNING_SECRET: 'litepix.signing (secrets live in the KeyValueStore, never in the environment)',
 };
@@ -128,6 +134,7 @@ export function requestTimeoutMs(config: StackConfig): number {
 export const DEFAULT_STACK_CONFIG: StackConfig = {
   originalsBucketName: undefined,
   variantsExpirationDays: 90,
+  resultsRetentionDays: 30,
   priceClass: 'PriceClass_100',
   domainNames: [],
   certificateArn: undefined,
@@ -141,7 +148,12 @@ export const DEFAULT_STACK_CONFIG: StackConfig = {
   originTimeoutSeconds: 30,
   originReservedConcurrency: undefined,
   prewarmMemoryMb: 2048,
-  prewarmTimeoutSeconds: 120,
+  // One batch must finish inside one timeout: a timed-out invocation returns all its messages
+  // (each receive counts towards prewarmMaxReceiveCount). A job message holds up to 10 Data
+  // Units (the producer's default packing) and one unit costs about 5.5 vCPU-s with the default
+  // presets and formats; 2048 MB gives ~1.2 vCPU. So a batch of 5 messages = 50 units ≈
+  // 50 × 5.5 / 1.2 ≈ 230 s; 600 s leaves 2.6× for slow originals, retries and a cold start.
+  prewarmTimeoutSeconds: 600,
   prewarmBatchSize: 5,
   prewarmBatchWindowSeconds: 5,
   prewarmMaxReceiveCount: 3,
@@ -244,6 +256,7 @@ export function parseStackConfig(value: unknown): StackConfig {
   const config: StackConfig = {
     originalsBucketName: text(raw, 'originalsBucketName', BUCKET, 'an S3 bucket name'),
     variantsExpirationDays: integer(raw, 'variantsExpirationDays', d.variantsExpirationDays, 1, 3650),
+    resultsRetentionDays: integer(raw, 'resultsRetentionDays', d.resultsRetentionDays, 1, 3650),
     priceClass: oneOf(raw, 'priceClass', d.priceClass, [
       'PriceClass_100',
       'PriceClass_200',

@@ -1,5 +1,5 @@
 /**
- * The litepix stack: buckets, viewer function, distribution with the origin group, origin
+ * The litepix stack: buckets (originals, variants, results), viewer function, distribution with the origin group, origin
  * Lambda, pre-warm queue and Lambdas, alarms and dashboard, outputs. Environment-agnostic (no
  * lookups), so it synthesizes offline without credentials. The code comes in prebuilt
  * (infra/bin/litepix.ts builds it; tests pass small stand-ins), so the stack never bundles.
@@ -71,6 +71,7 @@ export class LitepixStack extends Stack {
       config,
       originals: buckets.originals,
       variants: buckets.variants,
+      results: buckets.results,
       distribution,
       cdnBase,
       grammarJson,
@@ -89,6 +90,7 @@ export class LitepixStack extends Stack {
       buckets,
       distribution,
       functions: [origin.fn, prewarm.worker, ...(prewarm.uploads ? [prewarm.uploads] : [])],
+      resultsWriter: prewarm.worker,
     });
 
     new CfnOutput(this, 'CdnBaseUrl', { value: cdnBase, description: 'Request images here' });
@@ -96,6 +98,10 @@ export class LitepixStack extends Stack {
     new CfnOutput(this, 'DistributionId', { value: distribution.distributionId });
     new CfnOutput(this, 'OriginalsBucketName', { value: buckets.originals.bucketName });
     new CfnOutput(this, 'VariantsBucketName', { value: buckets.variants.bucketName });
+    new CfnOutput(this, 'ResultsBucketName', {
+      value: buckets.results.bucketName,
+      description: 'Job results of the pre-warm queue (results/<job>/); read them with your own credentials',
+    });
     new CfnOutput(this, 'PrewarmQueueUrl', { value: prewarm.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: prewarm.deadLetters.queueUrl });
     if (viewer.secrets) {
@@ -119,6 +125,8 @@ function checkLambdaSettings(config: StackConfig, grammarJson: string): void {
       ...config.prewarmSettings,
       LITEPIX_ORIGINALS_BUCKET: 'synth-check-originals',
       LITEPIX_VARIANTS_BUCKET: 'synth-check-variants',
+      LITEPIX_RESULTS_BUCKET: 'synth-check-results',
+      LITEPIX_PREWARM_MAX_RECEIVES: String(config.prewarmMaxReceiveCount),
       LITEPIX_GRAMMAR_JSON: grammarJson,
       LITEPIX_PREWARM_PRESETS: config.prewarmPresets.join(','),
     });

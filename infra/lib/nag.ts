@@ -8,6 +8,7 @@ import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
+import { DEFAULT_RESULTS_PREFIX } from '../../prewarm/results.ts';
 import type { Buckets } from './buckets.ts';
 import type { StackConfig } from './config.ts';
 
@@ -17,6 +18,8 @@ export interface NagParts {
   distribution: cloudfront.Distribution;
   /** Every litepix Lambda (origin, pre-warm worker, uploads). */
   functions: lambda.Function[];
+  /** The Lambda that writes job results (the pre-warm worker). */
+  resultsWriter: lambda.Function;
 }
 
 function ack(scope: IConstruct, id: string, reason: string): void {
@@ -41,6 +44,13 @@ export function acknowledgeNagFindings(stack: Stack, parts: NagParts): void {
         'S3 server access logs would add a bucket and a cost per request without new information.',
     );
   }
+  ack(
+    buckets.results,
+    'S1',
+    'Only the pre-warm worker writes here (one PUT per job message, counted in its batch log) and clients read ' +
+      'their jobs with their own IAM credentials, which CloudTrail data events can record; S3 server access ' +
+      'logs would add a bucket and a cost per request without new information.',
+  );
   if (buckets.logs) {
     ack(buckets.logs, 'S1', 'This is the log bucket itself: logging its own access would log the logging.');
   }
@@ -67,6 +77,16 @@ export function acknowledgeNagFindings(stack: Stack, parts: NagParts): void {
           'the grant is limited to the object actions the function needs in this one bucket.',
       );
     }
+  }
+
+  const writerPolicy = parts.resultsWriter.role?.node.tryFindChild('DefaultPolicy');
+  if (writerPolicy) {
+    ack(
+      writerPolicy,
+      `IAM5[Resource::${arnOf(stack, buckets.results)}/${DEFAULT_RESULTS_PREFIX}*]`,
+      'Results keys hold job ids and unit ranges chosen at run time (results/<job>/<first>-<last>.ndjson); ' +
+        'the grant is s3:PutObject only, under that one prefix of the results bucket.',
+    );
   }
 
   // CDK's own custom resource that configures S3 event notifications (aws-cdk-lib owns its role).

@@ -3,7 +3,9 @@
  * (prewarm/lambda.ts `sqsHandler`, partial batch failures reported), and optionally S3
  * notifications on the originals bucket to `s3Handler` from the same asset: ObjectCreated
  * makes the default presets, ObjectRemoved (also fired before a replace's new ObjectCreated)
- * deletes that original's variants and invalidates their CloudFront paths.
+ * deletes that original's variants and invalidates their CloudFront paths. The SQS worker writes
+ * the results of job messages to the results bucket (prewarm/results.ts), and may only put
+ * objects under its prefix there; the S3-event Lambda has no access to it.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -14,6 +16,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_RESULTS_PREFIX } from '../../prewarm/results.ts';
 import type { StackConfig } from './config.ts';
 import { LitepixFunction } from './lambda-function.ts';
 
@@ -22,6 +25,8 @@ export interface PrewarmProps {
   config: StackConfig;
   originals: s3.IBucket;
   variants: s3.IBucket;
+  /** Where the worker writes job results (Buckets.results). */
+  results: s3.IBucket;
   distribution: cloudfront.IDistribution;
   /** https://<CDN domain>: where pre-warm requests variants so they reach the edge caches. */
   cdnBase: string;
@@ -69,6 +74,15 @@ export class Prewarm extends Construct {
     };
     this.worker = new LitepixFunction(this, 'Worker', {
       ...common,
+      environment: {
+        ...environment,
+        LITEPIX_RESULTS_BUCKET: props.results.bucketName,
+        // Set, not left to the Lambda's default: the grant below covers this prefix only.
+        LITEPIX_RESULTS_PREFIX: DEFAULT_RESULTS_PREFIX,
+        // The redrive's own count: on that receive a failing job message writes its failures
+        // before SQS dead-letters it.
+        LITEPIX_PREWARM_MAX_RECEIVES: String(config.prewarmMaxReceiveCount),
+      },
       handler: 'index.sqsHandler',
       description: 'litepix pre-warm: makes the variants of queued Data Units',
     }).fn;
@@ -116,5 +130,13 @@ export class Prewarm extends Construct {
       );
       props.distribution.grantCreateInvalidation(fn);
     }
+    // Results are written whole in one PUT per message (a redelivery overwrites): the worker
+    // never reads, lists or deletes them; clients collect them with their own credentials.
+    this.worker.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [props.results.arnForObjects(`${DEFAULT_RESULTS_PREFIX}*`)],
+      }),
+    );
   }
 }

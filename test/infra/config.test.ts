@@ -11,6 +11,9 @@ describe('stack configuration (the litepix context key)', () => {
       originMemoryMb: 2048,
       originTimeoutSeconds: 30,
       variantsExpirationDays: 90,
+      resultsRetentionDays: 30,
+      prewarmTimeoutSeconds: 600,
+      prewarmBatchSize: 5,
       signing: false,
     });
   });
@@ -44,6 +47,22 @@ describe('stack configuration (the litepix context key)', () => {
     [
       { errorCachingSeconds: 1.5 },
       'Invalid litepix.errorCachingSeconds 1.5: expected an integer from 0 to 60',
+    ],
+    [
+      { resultsRetentionDays: 0 },
+      'Invalid litepix.resultsRetentionDays 0: expected an integer from 1 to 3650',
+    ],
+    [
+      { resultsRetentionDays: '30' },
+      'Invalid litepix.resultsRetentionDays "30": expected an integer from 1 to 3650',
+    ],
+    [
+      { prewarmTimeoutSeconds: 901 },
+      'Invalid litepix.prewarmTimeoutSeconds 901: expected an integer from 10 to 900',
+    ],
+    [
+      { prewarmSettings: { LITEPIX_RESULTS_PREFIX: 'mine/' } },
+      'litepix.prewarmSettings.LITEPIX_RESULTS_PREFIX is set by the stack (its worker may write under results/ only), not here',
     ],
     [{ architecture: 'arm' }, 'Invalid litepix.architecture "arm": expected one of arm64, x86_64'],
     [

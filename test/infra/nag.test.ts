@@ -49,6 +49,11 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     expect(iam4.map((s) => s.acknowledgedAt)).toEqual([
       expect.stringMatching(/^Litepix\/BucketNotificationsHandler/),
     ]);
+    // The results prefix wildcard is acknowledged on the worker's policy only (the one grant on that bucket).
+    const results = nag.suppressedViolations.filter((s) =>
+      /BucketsResults.*\/results\/\*\]$/.test(s.ruleName),
+    );
+    expect(results.map((s) => s.acknowledgedAt)).toEqual(['Litepix/Prewarm/Worker/Role/DefaultPolicy']);
   });
 
   it('everything on (signing, custom domain, logs, existing bucket, alarm e-mails): logging and TLS findings are fixed, not acknowledged', async () => {

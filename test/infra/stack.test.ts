@@ -10,6 +10,7 @@ const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-
 const FULL = {
   originalsBucketName: 'my-photos',
   variantsExpirationDays: 30,
+  resultsRetentionDays: 7,
   priceClass: 'PriceClass_All',
   domainNames: ['img.example.com'],
   certificateArn: CERT,
@@ -22,6 +23,7 @@ const FULL = {
   originMemoryMb: 3008,
   originTimeoutSeconds: 45,
   originReservedConcurrency: 50,
+  prewarmTimeoutSeconds: 300,
   prewarmBatchSize: 2,
   prewarmBatchWindowSeconds: 0,
   prewarmMaxReceiveCount: 5,
@@ -63,10 +65,29 @@ const distributionArn = (distributionId: string) => ({
   ],
 });
 
+/** The logical id of the bucket with this lifecycle rule. */
+const bucketByRule = (t: Template, rule: string) =>
+  idOf(t, 'AWS::S3::Bucket', {
+    LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: rule })]) },
+  });
+
+/** The statements of the IAM policy attached to the role of the Lambda with this handler. */
+function statementsOf(t: Template, handler: string) {
+  const role = (
+    t.toJSON().Resources[fnByHandler(t, handler)].Properties.Role as { 'Fn::GetAtt': [string, string] }
+  )['Fn::GetAtt'][0];
+  const statements = new Capture();
+  t.hasResourceProperties('AWS::IAM::Policy', {
+    Roles: [{ Ref: role }],
+    PolicyDocument: { Statement: statements },
+  });
+  return statements.asArray() as Array<{ Effect: string; Action: string | string[]; Resource: unknown }>;
+}
+
 describe('buckets', () => {
-  it('originals and variants are private, encrypted and TLS-only', () => {
+  it('originals, variants and results are private, encrypted, TLS-only and kept', () => {
     const buckets = base.findResources('AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toHaveLength(2);
+    expect(Object.keys(buckets)).toHaveLength(3);
     for (const id of Object.keys(buckets)) {
       expect(buckets[id]).toMatchObject({
         DeletionPolicy: 'Retain',
@@ -103,11 +124,12 @@ describe('buckets', () => {
     const rule = (days: number) => ({
       LifecycleConfiguration: {
         Rules: [
-          Match.objectLike({
+          {
+            Id: 'expire-variants',
             Status: 'Enabled',
             ExpirationInDays: days,
             AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
-          }),
+          },
         ],
       },
     });
@@ -116,12 +138,74 @@ describe('buckets', () => {
   });
 
   it('uses an existing originals bucket by name instead of creating one', () => {
-    // FULL creates the variants bucket and the access-log bucket only.
-    expect(Object.keys(full.findResources('AWS::S3::Bucket'))).toHaveLength(2);
+    // FULL creates the variants, results and access-log buckets only.
+    expect(Object.keys(full.findResources('AWS::S3::Bucket'))).toHaveLength(3);
     full.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Environment: { Variables: Match.objectLike({ LITEPIX_ORIGINALS_BUCKET: 'my-photos' }) },
     });
+  });
+
+  it('results: a bucket of its own, whole-bucket expiry after 30 days by default (configurable), no versioning', () => {
+    const rule = (days: number) => ({
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Id: 'expire-results',
+            Status: 'Enabled',
+            ExpirationInDays: days,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+        ],
+      },
+    });
+    for (const [t, days] of [
+      [base, 30],
+      [full, 7],
+    ] as const) {
+      const results = bucketByRule(t, 'expire-results');
+      expect(results).toMatch(/^BucketsResults/);
+      t.hasResource('AWS::S3::Bucket', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: {
+          ...rule(days),
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+            ],
+          },
+          OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          VersioningConfiguration: Match.absent(),
+          LoggingConfiguration: Match.absent(),
+        },
+      });
+      expect(results).not.toBe(bucketByRule(t, 'expire-variants'));
+    }
+  });
+
+  it('results are never reachable through the CDN: no origin on them, a bucket policy that only refuses non-TLS', () => {
+    const results = bucketByRule(base, 'expire-results');
+    const distribution = JSON.stringify(base.findResources('AWS::CloudFront::Distribution'));
+    expect(distribution).not.toContain(results);
+    const policies = Object.values(
+      base.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: results } } }),
+    );
+    expect(policies).toHaveLength(1);
+    expect(policies[0]?.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Principal: { AWS: '*' },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    ]);
   });
 
   it('only CloudFront of this distribution may read the variants bucket', () => {
@@ -259,7 +343,7 @@ describe('distribution', () => {
         SigningProtocol: 'sigv4',
       }),
     });
-    const variants = idOf(base, 'AWS::S3::Bucket', { LifecycleConfiguration: Match.anyValue() });
+    const variants = bucketByRule(base, 'expire-variants');
     expect(byId.get(primary?.OriginId ?? '')).toMatchObject({
       DomainName: { 'Fn::GetAtt': [variants, 'RegionalDomainName'] },
       OriginAccessControlId: { 'Fn::GetAtt': [s3Oac, 'Id'] },
@@ -423,12 +507,24 @@ describe('pre-warm', () => {
     const dlq = idOf(base, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1209600 });
     base.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
-      VisibilityTimeout: 720,
+      VisibilityTimeout: 3600,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 3 },
     });
     full.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 1800,
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
     });
+  });
+
+  it('the pre-warm Lambdas time out after 600 s by default (a batch of 5 job messages ≈ 230 s), configurable', () => {
+    for (const handler of ['index.sqsHandler', 'index.s3Handler']) {
+      base.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: handler,
+        MemorySize: 2048,
+        Timeout: 600,
+      });
+    }
+    full.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.sqsHandler', Timeout: 300 });
   });
 
   it('feeds sqsHandler in configurable batches, reporting partial batch failures', () => {
@@ -471,6 +567,59 @@ describe('pre-warm', () => {
       Handler: 'index.sqsHandler',
       Environment: { Variables: Match.objectLike({ LITEPIX_PREWARM_PRESETS: 'thumb' }) },
     });
+  });
+
+  it('the worker gets the results bucket, its prefix and the redrive receive count; uploads none of them', () => {
+    const results = bucketByRule(base, 'expire-results');
+    base.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.sqsHandler',
+      Environment: {
+        Variables: Match.objectLike({
+          LITEPIX_RESULTS_BUCKET: { Ref: results },
+          LITEPIX_RESULTS_PREFIX: 'results/',
+          LITEPIX_PREWARM_MAX_RECEIVES: '3',
+        }),
+      },
+    });
+    // The same value as the queue's redrive policy (FULL: 5).
+    full.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.sqsHandler',
+      Environment: { Variables: Match.objectLike({ LITEPIX_PREWARM_MAX_RECEIVES: '5' }) },
+    });
+    const uploads = JSON.stringify(base.toJSON().Resources[fnByHandler(base, 'index.s3Handler')]);
+    expect(uploads).not.toContain(results);
+    expect(uploads).not.toMatch(/LITEPIX_RESULTS_|LITEPIX_PREWARM_MAX_RECEIVES/);
+  });
+
+  it('the stack sets the results variables itself: prewarmSettings may not', async () => {
+    await expect(synthStack({ prewarmSettings: { LITEPIX_RESULTS_BUCKET: 'mine' } })).rejects.toThrow(
+      'litepix.prewarmSettings.LITEPIX_RESULTS_BUCKET is set by the stack (it creates the results bucket), not here',
+    );
+    await expect(synthStack({ prewarmSettings: { LITEPIX_PREWARM_MAX_RECEIVES: '9' } })).rejects.toThrow(
+      'litepix.prewarmSettings.LITEPIX_PREWARM_MAX_RECEIVES is set by litepix.prewarmMaxReceiveCount, not here',
+    );
+  });
+
+  it('the worker may only put objects under results/ in the results bucket; uploads may not touch it', () => {
+    const results = bucketByRule(base, 'expire-results');
+    const onResults = (handler: string) =>
+      statementsOf(base, handler).filter((s) => JSON.stringify(s.Resource).includes(results));
+    expect(onResults('index.sqsHandler')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [results, 'Arn'] }, '/results/*']] },
+      },
+    ]);
+    expect(onResults('index.s3Handler')).toEqual([]);
+    expect(onResults('index.handler')).toEqual([]);
+    // Nor does any other policy in the stack name it.
+    for (const policy of Object.values(base.findResources('AWS::IAM::Policy'))) {
+      const text = JSON.stringify(policy.Properties.PolicyDocument);
+      if (text.includes(results)) {
+        expect(JSON.stringify(policy.Properties.Roles)).toContain('PrewarmWorkerRole');
+      }
+    }
   });
 
   it('transformSettings reach the origin and both pre-warm Lambdas, prewarmSettings only the pre-warm ones', async () => {
@@ -546,17 +695,7 @@ describe('pre-warm', () => {
   it('may invalidate this distribution only, and touch only the objects it needs', () => {
     const distribution = idOf(base, 'AWS::CloudFront::Distribution');
     for (const handler of ['index.sqsHandler', 'index.s3Handler']) {
-      const role = (
-        base.toJSON().Resources[fnByHandler(base, handler)].Properties.Role as {
-          'Fn::GetAtt': [string, string];
-        }
-      )['Fn::GetAtt'][0];
-      const statements = new Capture();
-      base.hasResourceProperties('AWS::IAM::Policy', {
-        Roles: [{ Ref: role }],
-        PolicyDocument: { Statement: statements },
-      });
-      const list = statements.asArray() as Array<{ Action: string | string[]; Resource: unknown }>;
+      const list = statementsOf(base, handler);
       expect(list.filter((s) => JSON.stringify(s.Action).includes('cloudfront'))).toEqual([
         { Effect: 'Allow', Action: 'cloudfront:CreateInvalidation', Resource: distributionArn(distribution) },
       ]);
@@ -565,6 +704,9 @@ describe('pre-warm', () => {
         ['s3:GetObject', expect.stringMatching(/BucketsOriginals.*\/\*/)],
         [['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], expect.stringMatching(/BucketsVariants.*\/\*/)],
         ['s3:ListBucket', expect.not.stringContaining('/*')],
+        ...(handler === 'index.sqsHandler'
+          ? [['s3:PutObject', expect.stringMatching(/BucketsResults.*\/results\/\*/)]]
+          : []),
       ]);
     }
   });
@@ -656,13 +798,17 @@ describe('operations', () => {
     }
   });
 
-  it('outputs the distribution domain, bucket names and queue URL', () => {
+  it('outputs the distribution domain, bucket names and queue URLs', () => {
     base.hasOutput('DistributionDomainName', {
       Value: { 'Fn::GetAtt': [idOf(base, 'AWS::CloudFront::Distribution'), 'DomainName'] },
     });
     base.hasOutput('OriginalsBucketName', { Value: { Ref: Match.stringLikeRegexp('^BucketsOriginals') } });
     base.hasOutput('VariantsBucketName', { Value: { Ref: Match.stringLikeRegexp('^BucketsVariants') } });
+    base.hasOutput('ResultsBucketName', { Value: { Ref: bucketByRule(base, 'expire-results') } });
     base.hasOutput('PrewarmQueueUrl', { Value: { Ref: Match.stringLikeRegexp('^PrewarmQueue') } });
+    base.hasOutput('DeadLetterQueueUrl', {
+      Value: { Ref: idOf(base, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1209600 }) },
+    });
     expect(Object.keys(base.findOutputs('SigningKeyValueStoreArn'))).toEqual([]);
   });
 });
