@@ -56,6 +56,7 @@ export async function startLoadStack(): Promise<LoadStack> {
   const stack = await startDevStack({
     port: 0,
     s3Port: 0,
+    sqsPort: 0,
     dataDir,
     originalsBucket: ORIGINALS,
     variantsBucket: VARIANTS,

@@ -136,8 +136,12 @@ export async function prewarmCommand(argv: string[]): Promise<void> {
   for (const name of ['job', 'units-per-message', 'message-bytes'] as const)
     if (values[name] !== undefined) throw new UsageError(`prewarm: --${name} goes with --queue`);
 
-  const { input, inputStat } = await openInput(inputPath);
-  const { config, selectors, runtime } = await prewarmRuntime(values);
+  // Settings are checked first, then the input file, then the store is reached.
+  let opened: Awaited<ReturnType<typeof openInput>> | undefined;
+  const { config, selectors, runtime } = await prewarmRuntime(values, {}, async () => {
+    opened = await openInput(inputPath);
+  });
+  const { input, inputStat } = opened as Awaited<ReturnType<typeof openInput>>;
   const { client, prewarmer } = runtime;
   const journalPath = values.out ?? values.report;
   const fingerprint = JSON.stringify({
@@ -245,7 +249,11 @@ export interface RuntimeFlags {
  * and CDN unless --aws), after one request that shows the store answers. `extraEnv` adds
  * settings (the worker's results bucket and max receives).
  */
-export async function prewarmRuntime(values: RuntimeFlags, extraEnv: Record<string, string> = {}) {
+export async function prewarmRuntime(
+  values: RuntimeFlags,
+  extraEnv: Record<string, string> = {},
+  beforeConnect: () => Promise<void> = async () => {},
+) {
   const env: Record<string, string | undefined> = { ...process.env, ...extraEnv };
   if (!values.aws) {
     const local = localStack(env);
@@ -279,6 +287,7 @@ export async function prewarmRuntime(values: RuntimeFlags, extraEnv: Record<stri
     const edge = readEdgeConfig();
     if (edge.secrets[0]) config.signingSecret = edge.secrets[0];
   }
+  await beforeConnect();
 
   const runtime = createPrewarmRuntime(
     { ...config, selectors },

@@ -13,6 +13,7 @@ export function devOptions(overrides: Partial<DevOptions> = {}): DevOptions {
   return {
     port: 0,
     s3Port: 0,
+    sqsPort: 0,
     dataDir: mkdtempSync(join(tmpdir(), 'litepix-test-stack-')),
     originalsBucket: 'litepix-originals',
     variantsBucket: 'litepix-variants',

@@ -204,17 +204,34 @@ describe('litepix dev (the command)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'litepix-cli-'));
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'cli/litepix.ts', 'dev', '--port', '0', '--s3-port', '0', '--data-dir', dir],
+      [
+        '--import',
+        'tsx',
+        'cli/litepix.ts',
+        'dev',
+        '--port',
+        '0',
+        '--s3-port',
+        '0',
+        '--sqs-port',
+        '0',
+        '--data-dir',
+        dir,
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
     let out = '';
+    let errors = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
     });
+    child.stderr.on('data', (d: Buffer) => {
+      errors += d.toString();
+    });
     await new Promise<void>((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`no ready line: ${out}`)), 30_000);
+      const timer = setTimeout(() => fail(new Error(`no ready line: ${out}\n${errors}`)), 30_000);
       child.stdout.on('data', () => {
         if (/http:\/\/127\.0\.0\.1:\d+/.test(out)) {
           clearTimeout(timer);

@@ -63,6 +63,7 @@ describe('litepix prewarm against the local stack (npm start)', () => {
     stack = await startDevStack({
       port: 0,
       s3Port: 0,
+      sqsPort: 0,
       dataDir: join(dir, 'data'),
       originalsBucket: 'litepix-originals',
       variantsBucket: 'litepix-variants',
