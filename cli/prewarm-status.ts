@@ -47,7 +47,8 @@ export function statusText(s: JobStatus): string {
   ];
   for (const f of s.failures.slice(0, 5))
     lines.push(
-      `failed: unit ${f.seq}${f.id ? ` (${f.id})` : ''}: ${f.code ?? ''} ${f.message ?? ''}`.trimEnd(),
+      `failed: unit ${f.seq}${f.id ? ` (${f.id})` : ''}: ${f.code ?? ''} ${f.message ?? ''}`.trimEnd() +
+        (f.image ? `; ${f.image.ref}: ${f.image.code ?? ''} ${f.image.message ?? ''}`.trimEnd() : ''),
     );
   if (s.units.failed > 5)
     lines.push(`… ${s.units.failed - 5} more failed (litepix prewarm collect ${s.job} --report report.json)`);

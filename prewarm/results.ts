@@ -212,7 +212,14 @@ export interface JobStatus {
     id?: string | undefined;
     code?: string | undefined;
     message?: string | undefined;
+    /** The first failed image's error, when images failed (the cause behind PREWARM_IMAGES_FAILED). */
+    image?: { ref: string; code?: string | undefined; message?: string | undefined } | undefined;
   }>;
+}
+
+function firstImageError(images: UnitReport['images']): JobStatus['failures'][number]['image'] {
+  const failed = images.find((i) => i.status === 'failed');
+  return failed ? { ref: failed.ref, code: failed.code, message: failed.message } : undefined;
 }
 
 /**
@@ -242,7 +249,13 @@ export async function walkJob(
       lastSeq = r.seq;
       tally.addUnit(r.report);
       if (r.status === 'failed' && failures.length < 20)
-        failures.push({ seq: r.seq, id: r.report.id, code: r.report.code, message: r.report.message });
+        failures.push({
+          seq: r.seq,
+          id: r.report.id,
+          code: r.report.code,
+          message: r.report.message,
+          image: firstImageError(r.report.images),
+        });
       for (const image of r.report.images)
         for (const v of image.variants) seen.set(`${image.source}\n${v.preset}\n${v.format}`, v.status);
       await each?.(r);
