@@ -24,6 +24,7 @@ const USAGE = `Usage: litepix <command> [options]
 
 Commands:
   dev                 run the local CDN (s3rver + origin + the edge function in miniflare)
+                      and the pre-warm queue (fauxqs) with one worker
   upload <file…>      put originals into the originals bucket (local stack by default)
                       [--key <key> | --prefix <p>] [--bucket <real bucket>]
   url <key>           print the CDN URL of a variant, signed when secrets are configured
@@ -41,8 +42,8 @@ Options:
   -h, --help         this text; litepix <command> --help for one command
   -v, --version      the litepix version
 
-upload, url and prewarm talk to the running local stack (found from LITEPIX_DATA_DIR/stack.json,
-or PORT / LITEPIX_S3_PORT when set). Exit codes: 0 ok, 1 some items failed, 2 usage or input error.
+upload, url, prewarm and worker talk to the running local stack (found from
+LITEPIX_DATA_DIR/stack.json, or PORT / LITEPIX_S3_PORT / LITEPIX_SQS_PORT when set); --aws: AWS. Exit codes: 0 ok, 1 some items failed, 2 usage or input error.
 `;
 
 const DEV_USAGE = `Usage: litepix dev [options]   (npm start -- [options])

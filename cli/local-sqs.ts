@@ -8,8 +8,9 @@ import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-s
 import { buildApp } from 'fauxqs';
 import { createSqsClient } from '../prewarm/sqs-client.ts';
 
+import { LOCAL_QUEUE } from './stack-file.ts';
+
 const HOST = '127.0.0.1';
-export const LOCAL_QUEUE = 'litepix-prewarm';
 
 export interface LocalQueues {
   endpoint: string;

@@ -21,6 +21,8 @@ export interface StackFile {
 export const DEFAULT_CDN_PORT = 8080;
 export const DEFAULT_S3_PORT = 4569;
 export const DEFAULT_SQS_PORT = 4570;
+/** The local stack's work queue (its dead-letter queue: the same name + "-dlq"). */
+export const LOCAL_QUEUE = 'litepix-prewarm';
 export const DEFAULT_RESULTS_BUCKET = 'litepix-results';
 
 export function stackFilePath(dataDir: string): string {
@@ -86,6 +88,9 @@ export function localStack(env: NodeJS.ProcessEnv = process.env): {
   const s3Port = env.LITEPIX_S3_PORT
     ? portSetting('LITEPIX_S3_PORT', env.LITEPIX_S3_PORT, DEFAULT_S3_PORT)
     : undefined;
+  const sqsPort = env.LITEPIX_SQS_PORT
+    ? portSetting('LITEPIX_SQS_PORT', env.LITEPIX_SQS_PORT, DEFAULT_SQS_PORT)
+    : undefined;
   return {
     cdnBase:
       cdnPort !== undefined
@@ -95,7 +100,11 @@ export function localStack(env: NodeJS.ProcessEnv = process.env): {
       s3Port !== undefined
         ? `http://127.0.0.1:${s3Port}`
         : (running?.s3Endpoint ?? `http://127.0.0.1:${DEFAULT_S3_PORT}`),
-    queueUrl: running?.queueUrl,
+    queueUrl:
+      // fauxqs names its queues by this host (the client connects to 127.0.0.1).
+      sqsPort !== undefined
+        ? `http://sqs.us-east-1.localhost:${sqsPort}/000000000000/${LOCAL_QUEUE}`
+        : running?.queueUrl,
     resultsBucket: running?.resultsBucket ?? DEFAULT_RESULTS_BUCKET,
   };
 }

@@ -191,6 +191,22 @@ describe('queue path faults: a worker killed mid-message, bad input', () => {
     expect(status.failures).toEqual([expect.objectContaining({ seq: 2, code: 'PREWARM_UNIT_TOO_LARGE' })]);
   }, 120_000);
 
+  it('finds the local queue from LITEPIX_SQS_PORT (and the S3 from LITEPIX_S3_PORT) without the stack file', async () => {
+    const input = join(dir, 'ports.ndjson');
+    writeFileSync(input, '{"id":"p","image":"big/1.jpg"}\n');
+    const ports = {
+      ...SETTINGS,
+      LITEPIX_DATA_DIR: join(dir, 'no-stack-here'),
+      LITEPIX_S3_PORT: new URL(stack.s3Endpoint).port,
+      LITEPIX_SQS_PORT: new URL(stack.queueUrl).port,
+    };
+    const sent = await runCli(['prewarm', input, '--queue'], ports);
+    expect(sent.err).toContain(`:${ports.LITEPIX_SQS_PORT}/000000000000/litepix-prewarm as job`);
+    expect(sent.code).toBe(0);
+    const pending = await runCli(['prewarm', 'status', sent.out.trim()], ports);
+    expect(pending.out).toContain('units: 1 sent');
+  });
+
   it.each([
     [['prewarm', 'units.ndjson', '--queue', 'http://127.0.0.1:1/000000000000/nope']],
     [['worker', '--queue', 'http://127.0.0.1:1/000000000000/nope']],
