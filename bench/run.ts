@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runEdgeBench } from './edge.ts';
 import { runOriginBench } from './origin.ts';
 import { runPrewarmBench } from './prewarm.ts';
+import { runQueueBench } from './queue.ts';
 import { runReliabilityBench } from './reliability.ts';
 import { runVariantsBench } from './variants.ts';
 
@@ -17,6 +18,7 @@ const parts: Record<string, () => Promise<unknown> | unknown> = {
   origin: () => runOriginBench(),
   reliability: () => runReliabilityBench(),
   prewarm: () => runPrewarmBench(),
+  queue: () => runQueueBench(),
   variants: () => runVariantsBench(),
 };
 
