@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   type SQSClient,
@@ -40,7 +41,10 @@ export interface QueueWorkerOptions {
   waitSeconds?: number | undefined;
   /** Time batches in flight get to finish on stop before their messages are released. */
   graceMs?: number | undefined;
-  /** Stop once a receive on every lane comes back empty (benchmarks, one-shot runs). */
+  /**
+   * Stop once a receive on every lane comes back empty and the queue holds nothing, in flight
+   * included (benchmarks, one-shot runs). Polls with 1 s waits unless waitSeconds says otherwise.
+   */
   untilEmpty?: boolean | undefined;
   log: Log;
 }
@@ -70,7 +74,8 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   const { sqs, queueUrl, log } = options;
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > 10)
     throw new RangeError(`Invalid batch size ${options.batchSize}: expected an integer from 1 to 10`);
-  const waitSeconds = options.waitSeconds ?? 20;
+  // One-shot runs poll briefly: a 20 s long poll would hold the exit 20 s after the last message.
+  const waitSeconds = options.waitSeconds ?? (options.untilEmpty ? 1 : 20);
   const graceMs = options.graceMs ?? 25_000;
   const visibility = Math.max(1, options.visibilityTimeoutSeconds);
   const stats: WorkerStats = { batches: 0, messages: 0, deleted: 0, failed: 0, released: 0 };
@@ -112,6 +117,26 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
   };
 
+  /** Nothing left, in flight elsewhere included (another worker's message may come back). */
+  const drained = async () => {
+    try {
+      const out = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+      );
+      return Object.values(out.Attributes ?? {}).every((v) => Number(v) === 0);
+    } catch (err) {
+      log.warn({ err: describeQueueError(err) }, 'queue depth unknown; stopping as empty');
+      return true;
+    }
+  };
+
   async function lane(n: number, handle: (records: QueueRecord[]) => Promise<QueueBatchOutcome>) {
     let backoff = 500;
     while (!stopping.signal.aborted) {
@@ -137,7 +162,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
       }
       if (messages.length === 0) {
         idle.add(n);
-        if (options.untilEmpty && idle.size === options.lanes.length) break;
+        if (options.untilEmpty && idle.size === options.lanes.length && (await drained())) break;
         if (options.untilEmpty) await sleep(200);
         continue;
       }

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../../cli/dev-stack.ts';
@@ -236,6 +236,47 @@ describe('queue path: a message that always fails ends in the dead-letter queue'
     await queues?.stop();
     await stack?.stop();
   });
+
+  it('--until-empty waits for a message in flight elsewhere, then stops', async () => {
+    const sqs = createSqsClient(queues.queueUrl);
+    const results = createResultsStore({ client: stack.s3.client, bucket: 'litepix-results' });
+    await stack.put('photos/once.jpg', await bigOriginal(2), 'image/jpeg');
+    const job = newJobId();
+    await produce({
+      sqs,
+      queueUrl: queues.queueUrl,
+      results,
+      job,
+      items: [{ seq: 1, unit: { id: 'once', image: 'photos/once.jpg' } }],
+      maxBytes: 256 * 1024,
+      maxUnits: 10,
+    });
+    // Another consumer holds the message (invisible for 2 s) and dies without deleting it.
+    const held = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, VisibilityTimeout: 2, WaitTimeSeconds: 1 }),
+    );
+    expect(held.Messages).toHaveLength(1);
+    const worker = startQueueWorker({
+      sqs,
+      queueUrl: queues.queueUrl,
+      lanes: [
+        createQueueHandler({
+          prewarmer: stack.prewarmer({ presets: ['thumb'], formats: ['webp'] }),
+          log,
+          results,
+          maxReceives: 2,
+        }),
+      ],
+      batchSize: 1,
+      visibilityTimeoutSeconds: 1,
+      untilEmpty: true,
+      log,
+    });
+    const stats = await worker.done;
+    sqs.destroy();
+    expect(stats).toMatchObject({ messages: 1, deleted: 1, failed: 0 });
+    expect(await walkJob(results, job)).toMatchObject({ complete: true, units: { done: 1, pending: 0 } });
+  }, 60_000);
 
   it('after maxReceiveCount receives; status shows the unit failed with the last error', async () => {
     const sqs = createSqsClient(queues.queueUrl);
