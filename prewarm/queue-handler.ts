@@ -39,9 +39,9 @@ export interface QueueHandlerDeps {
 }
 
 export interface QueueBatchOutcome {
-  /** Messages to leave in the queue (not deleted): SQS redelivers them, then dead-letters them. */
+  /** Messages to leave in the queue (not deleted), in message order: SQS redelivers them, then dead-letters them. */
   failed: string[];
-  /** Results objects written. */
+  /** Results objects written, in message order. */
   written: string[];
   totals: Totals;
 }
@@ -112,8 +112,9 @@ export function createQueueHandler(deps: QueueHandlerDeps) {
     const counts = new Map(messages.map((m) => [m, variantCounts(m.results)]));
     const failed: string[] = [];
     const written: string[] = [];
+    const order = new Map<string, number>();
     await Promise.all(
-      messages.map(async (m) => {
+      messages.map(async (m, index) => {
         const { messageId, receiveCount } = m.record;
         if (m.unreadable) {
           log.warn({ messageId, receiveCount, reason: m.unreadable }, 'unreadable pre-warm message');
@@ -141,7 +142,9 @@ export function createQueueHandler(deps: QueueHandlerDeps) {
           return;
         }
         try {
-          written.push(await deps.results.putResults(m.job, m.results, counts.get(m)));
+          const key = await deps.results.putResults(m.job, m.results, counts.get(m));
+          order.set(key, index);
+          written.push(key);
         } catch (err) {
           log.warn({ messageId, job: m.job, err }, 'results not written; the message will be retried');
           failed.push(messageId);
@@ -156,6 +159,10 @@ export function createQueueHandler(deps: QueueHandlerDeps) {
         }
       }),
     );
+    // In message order, whichever write finished first.
+    const at = new Map(messages.map((m, i) => [m.record.messageId, i]));
+    failed.sort((a, b) => (at.get(a) ?? 0) - (at.get(b) ?? 0));
+    written.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
     log.info(
       { messages: records.length, failedMessages: failed.length, written: written.length, totals },
       'pre-warm batch',
