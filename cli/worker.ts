@@ -19,7 +19,7 @@ LITEPIX_PREWARM_QUEUE_URL), makes and verifies the variants, writes each message
 the results bucket and deletes it; retryable failures go back to the queue, then to its DLQ.
 Options:
   --lanes <n>          batches in flight at once (default 2; CPU stays at --concurrency)
-  --batch <n>          messages per receive, 1–10 (default 5, as the Lambda's batch size)
+  --batch <n>          messages per receive, 1–10 (default 1, as the Lambda's batch size)
   --concurrency <n>    transforms at once (LITEPIX_PREWARM_CONCURRENCY, default: cores, ≤ 8)
   --until-empty        stop once the queue is empty (one-shot runs, benchmarks)
   --presets, --formats, --cdn, --selector, --rewrite, --rewrite-preset, --verify-cdn,
@@ -71,7 +71,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
   if (positionals.length > 0)
     throw new UsageError(`worker: unexpected argument ${JSON.stringify(positionals[0])}`);
   const lanes = intFlag('--lanes', values.lanes, 2, 1, 16);
-  const batchSize = intFlag('--batch', values.batch, 5, 1, 10);
+  const batchSize = intFlag('--batch', values.batch, 1, 1, 10);
   const { queueUrl, sqs, facts } = await queueContext(
     values.aws,
     taken.queue === true ? undefined : taken.queue,

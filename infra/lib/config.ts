@@ -150,11 +150,13 @@ export const DEFAULT_STACK_CONFIG: StackConfig = {
   prewarmMemoryMb: 2048,
   // One batch must finish inside one timeout: a timed-out invocation returns all its messages
   // (each receive counts towards prewarmMaxReceiveCount). A job message holds up to 10 Data
-  // Units (the producer's default packing) and one unit costs about 5.5 vCPU-s with the default
-  // presets and formats; 2048 MB gives ~1.2 vCPU. So a batch of 5 messages = 50 units ≈
-  // 50 × 5.5 / 1.2 ≈ 230 s; 600 s leaves 2.6× for slow originals, retries and a cold start.
+  // Units (the producer's default packing); a unit of 4 camera photos at the default presets
+  // (thumb, mobile, full) and formats costs about 23 vCPU-s (measured: thumb 0.8, mobile 3.9,
+  // full 15.2 CPU-s of transforms per 4 photos, × 1.17 pipeline overhead); 2048 MB gives ~1.2
+  // vCPU. So one message per invocation ≈ 10 × 23 / 1.2 ≈ 195 s, and 600 s leaves 3× for
+  // slow originals, retries and a cold start (5 messages would need ~970 s, over Lambda's 900).
   prewarmTimeoutSeconds: 600,
-  prewarmBatchSize: 5,
+  prewarmBatchSize: 1,
   prewarmBatchWindowSeconds: 5,
   prewarmMaxReceiveCount: 3,
   prewarmPresets: ['thumb', 'mobile', 'full'],

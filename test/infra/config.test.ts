@@ -13,7 +13,7 @@ describe('stack configuration (the litepix context key)', () => {
       variantsExpirationDays: 90,
       resultsRetentionDays: 30,
       prewarmTimeoutSeconds: 600,
-      prewarmBatchSize: 5,
+      prewarmBatchSize: 1,
       signing: false,
     });
   });

@@ -532,7 +532,7 @@ describe('pre-warm', () => {
     base.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: worker },
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PrewarmQueue'), 'Arn'] },
-      BatchSize: 5,
+      BatchSize: 1,
       MaximumBatchingWindowInSeconds: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
