@@ -63,7 +63,7 @@ export const LAMBDA = {
   memoryMb: 1769, // 1 full vCPU
   usdPerGbSecond: 0.0000166667,
   usdPerMillionRequests: 0.2,
-  unitsPerInvocation: 50,
+  unitsPerInvocation: 10, // one job message of 10 units per invocation (the stack's prewarmBatchSize 1)
   s3PutUsdPer1000: 0.005,
   s3GetUsdPer1000: 0.0004,
   defaultFormats: ['avif', 'webp', 'jpeg'] as OutputFormat[],
