@@ -74,6 +74,23 @@ export interface PrewarmCliResult {
   exitCode: 0 | 1;
 }
 
+/** The flags that shape a pre-warm runtime, shared by `prewarm` and `worker`. */
+export const RUNTIME_OPTIONS = {
+  presets: { type: 'string' },
+  formats: { type: 'string' },
+  concurrency: { type: 'string' },
+  window: { type: 'string' },
+  cdn: { type: 'string' },
+  selector: { type: 'string', multiple: true },
+  rewrite: { type: 'string' },
+  'rewrite-preset': { type: 'string' },
+  'verify-cdn': { type: 'boolean', default: false },
+  'ingest-host': { type: 'string', multiple: true },
+  'allow-address': { type: 'string', multiple: true },
+  aws: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 export async function prewarmCommand(argv: string[]): Promise<void> {
   if (argv[0] === 'status' || argv[0] === 'collect') return statusCommand(argv[0], argv.slice(1));
   const { args, queue } = takeQueueFlag(argv);
@@ -83,21 +100,9 @@ export async function prewarmCommand(argv: string[]): Promise<void> {
       job: { type: 'string' },
       'units-per-message': { type: 'string' },
       'message-bytes': { type: 'string' },
-      presets: { type: 'string' },
-      formats: { type: 'string' },
       out: { type: 'string' },
       report: { type: 'string' },
-      concurrency: { type: 'string' },
-      window: { type: 'string' },
-      cdn: { type: 'string' },
-      selector: { type: 'string', multiple: true },
-      rewrite: { type: 'string' },
-      'rewrite-preset': { type: 'string' },
-      'verify-cdn': { type: 'boolean', default: false },
-      'ingest-host': { type: 'string', multiple: true },
-      'allow-address': { type: 'string', multiple: true },
-      aws: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...RUNTIME_OPTIONS,
     },
     allowPositionals: true,
     strict: true,

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startRuntimeWorker } from '../prewarm/queue-worker.ts';
-import { prewarmRuntime } from './prewarm.ts';
+import { prewarmRuntime, RUNTIME_OPTIONS } from './prewarm.ts';
 import { queueContext, takeQueueFlag } from './queue-context.ts';
 import { localStack } from './stack-file.ts';
 import { UsageError } from './usage-error.ts';
@@ -47,19 +47,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
       lanes: { type: 'string' },
       batch: { type: 'string' },
       'until-empty': { type: 'boolean', default: false },
-      presets: { type: 'string' },
-      formats: { type: 'string' },
-      concurrency: { type: 'string' },
-      window: { type: 'string' },
-      cdn: { type: 'string' },
-      selector: { type: 'string', multiple: true },
-      rewrite: { type: 'string' },
-      'rewrite-preset': { type: 'string' },
-      'verify-cdn': { type: 'boolean', default: false },
-      'ingest-host': { type: 'string', multiple: true },
-      'allow-address': { type: 'string', multiple: true },
-      aws: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...RUNTIME_OPTIONS,
     },
     allowPositionals: true,
     strict: true,

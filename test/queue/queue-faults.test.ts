@@ -8,28 +8,24 @@
  *    maxReceiveCount, and status shows its unit failed with the last error;
  *  - bad input: a unit too large for a message alone, and a queue URL that does not answer.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevStack, startDevStack } from '../../cli/dev-stack.ts';
-import { S3_CREDENTIALS } from '../../cli/local-s3.ts';
 import { type LocalQueues, startLocalQueues } from '../../cli/local-sqs.ts';
 import { createLog } from '../../origin-fn/log.ts';
-import { createS3Client } from '../../origin-fn/s3-client.ts';
 import { createTransformer, DEFAULT_LIMITS } from '../../origin-fn/transform/index.ts';
-import { createPrewarmer } from '../../prewarm/prewarmer.ts';
+import { createPrewarmer, type InputItem } from '../../prewarm/prewarmer.ts';
 import { createQueueHandler } from '../../prewarm/queue-handler.ts';
 import { newJobId } from '../../prewarm/queue-message.ts';
 import { produce } from '../../prewarm/queue-producer.ts';
 import { startQueueWorker } from '../../prewarm/queue-worker.ts';
 import { createResultsStore, walkJob } from '../../prewarm/results.ts';
 import { createSqsClient, queueFacts } from '../../prewarm/sqs-client.ts';
-import { devOptions, runCli, startCli } from '../helpers/local-stack.ts';
+import { type QueueTestStack, runCli, startCli, startQueueTestStack } from '../helpers/local-stack.ts';
 import { type PrewarmStack, startPrewarmStack, testSettings } from '../prewarm/helpers.ts';
 
 const log = createLog({ level: 'silent' });
@@ -68,54 +64,23 @@ async function bigOriginal(n: number): Promise<Buffer> {
 }
 
 describe('queue path faults: a worker killed mid-message, bad input', () => {
-  let stack: DevStack;
+  let q: QueueTestStack;
+  let stack: QueueTestStack['stack'];
   let dir: string;
   let env: Record<string, string>;
-  let s3: ReturnType<typeof createS3Client>;
+  let s3: QueueTestStack['s3'];
   const keys = (bucket: string, prefix = '') =>
     s3
       .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))
       .then((out) => (out.Contents ?? []).map((o) => o.Key as string));
-  const waitForStatus = async (job: string) => {
-    for (let i = 0; i < 300; i++) {
-      const res = await runCli(['prewarm', 'status', job, '--json'], env);
-      if (res.code === 0) return JSON.parse(res.out) as Record<string, unknown>;
-      await sleep(500);
-    }
-    throw new Error(`job ${job} did not complete`);
-  };
+  const waitForStatus = (job: string) => q.waitForJob(job);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'litepix-queue-faults-'));
-    const options = devOptions({
-      dataDir: join(dir, 'data'),
-      seed: false,
-      worker: false,
-      queueVisibilitySeconds: 4,
-    });
-    stack = await startDevStack(options);
-    env = { ...SETTINGS, LITEPIX_DATA_DIR: options.dataDir };
-    s3 = createS3Client({
-      endpoint: stack.s3Endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: S3_CREDENTIALS,
-    });
-    for (let n = 1; n <= ORIGINALS; n++)
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: 'litepix-originals',
-          Key: `big/${n}.jpg`,
-          Body: await bigOriginal(n),
-          ContentType: 'image/jpeg',
-        }),
-      );
+    q = await startQueueTestStack(SETTINGS, { queueVisibilitySeconds: 4 });
+    ({ stack, dir, env, s3 } = q);
+    for (let n = 1; n <= ORIGINALS; n++) await q.putOriginal(`big/${n}.jpg`, await bigOriginal(n));
   }, 120_000);
-  afterAll(async () => {
-    s3?.destroy();
-    await stack?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => q?.stop());
 
   it('finishes the message of a worker SIGKILLed mid-message on another worker: no unit lost or doubled', async () => {
     const input = join(dir, 'big.ndjson');
@@ -237,20 +202,26 @@ describe('queue path: a message that always fails ends in the dead-letter queue'
     await stack?.stop();
   });
 
-  it('--until-empty waits for a message in flight elsewhere, then stops', async () => {
-    const sqs = createSqsClient(queues.queueUrl);
-    const results = createResultsStore({ client: stack.s3.client, bucket: 'litepix-results' });
-    await stack.put('photos/once.jpg', await bigOriginal(2), 'image/jpeg');
+  /** A new job of these units, sent with the producer's defaults. */
+  const sendJob = async (sqs: ReturnType<typeof createSqsClient>, items: InputItem[]) => {
     const job = newJobId();
     await produce({
       sqs,
       queueUrl: queues.queueUrl,
-      results,
+      results: results(),
       job,
-      items: [{ seq: 1, unit: { id: 'once', image: 'photos/once.jpg' } }],
+      items,
       maxBytes: 256 * 1024,
       maxUnits: 10,
     });
+    return job;
+  };
+  const results = () => createResultsStore({ client: stack.s3.client, bucket: 'litepix-results' });
+
+  it('--until-empty waits for a message in flight elsewhere, then stops', async () => {
+    const sqs = createSqsClient(queues.queueUrl);
+    await stack.put('photos/once.jpg', await bigOriginal(2), 'image/jpeg');
+    const job = await sendJob(sqs, [{ seq: 1, unit: { id: 'once', image: 'photos/once.jpg' } }]);
     // Another consumer holds the message (invisible for 2 s) and dies without deleting it.
     const held = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, VisibilityTimeout: 2, WaitTimeSeconds: 1 }),
@@ -263,7 +234,7 @@ describe('queue path: a message that always fails ends in the dead-letter queue'
         createQueueHandler({
           prewarmer: stack.prewarmer({ presets: ['thumb'], formats: ['webp'] }),
           log,
-          results,
+          results: results(),
           maxReceives: 2,
         }),
       ],
@@ -275,26 +246,16 @@ describe('queue path: a message that always fails ends in the dead-letter queue'
     const stats = await worker.done;
     sqs.destroy();
     expect(stats).toMatchObject({ messages: 1, deleted: 1, failed: 0 });
-    expect(await walkJob(results, job)).toMatchObject({ complete: true, units: { done: 1, pending: 0 } });
+    expect(await walkJob(results(), job)).toMatchObject({ complete: true, units: { done: 1, pending: 0 } });
   }, 60_000);
 
   it('after maxReceiveCount receives; status shows the unit failed with the last error', async () => {
     const sqs = createSqsClient(queues.queueUrl);
-    const results = createResultsStore({ client: stack.s3.client, bucket: 'litepix-results' });
     await stack.put('photos/ok.jpg', await bigOriginal(1), 'image/jpeg');
-    const job = newJobId();
-    await produce({
-      sqs,
-      queueUrl: queues.queueUrl,
-      results,
-      job,
-      items: [
-        { seq: 1, unit: { id: 'ok', image: 'photos/ok.jpg' } },
-        { seq: 2, unit: { id: 'boom', image: 'photos/boom.jpg' } },
-      ],
-      maxBytes: 256 * 1024,
-      maxUnits: 10,
-    });
+    const job = await sendJob(sqs, [
+      { seq: 1, unit: { id: 'ok', image: 'photos/ok.jpg' } },
+      { seq: 2, unit: { id: 'boom', image: 'photos/boom.jpg' } },
+    ]);
     // A store that throws a plain Error for one key: an internal fault by construction.
     const boom = () => {
       throw new Error('boom by construction');
@@ -316,7 +277,7 @@ describe('queue path: a message that always fails ends in the dead-letter queue'
         log,
       }),
       log,
-      results,
+      results: results(),
       maxReceives: facts.maxReceiveCount ?? 3,
     });
     const worker = startQueueWorker({
@@ -352,7 +313,7 @@ describe('queue path: a message that always fails ends in the dead-letter queue'
     // Received twice (maxReceiveCount), failed both times, never deleted.
     expect(stats).toMatchObject({ messages: 2, failed: 2, deleted: 0 });
 
-    const status = await walkJob(results, job);
+    const status = await walkJob(results(), job);
     expect(status).toMatchObject({
       complete: true,
       units: { sent: 2, done: 1, failed: 1, pending: 0 },

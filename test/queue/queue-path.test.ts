@@ -4,17 +4,12 @@
  * `collect`. The same input also runs through `litepix prewarm --out --report` (direct), and
  * the two must agree unit by unit.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevStack, startDevStack } from '../../cli/dev-stack.ts';
-import { S3_CREDENTIALS } from '../../cli/local-s3.ts';
-import { createS3Client } from '../../origin-fn/s3-client.ts';
 import { fixture } from '../helpers/images.ts';
-import { devOptions, runCli, startCli } from '../helpers/local-stack.ts';
+import { type QueueTestStack, runCli, startCli, startQueueTestStack } from '../helpers/local-stack.ts';
 
 const SETTINGS = {
   LITEPIX_PREWARM_PRESETS: 'thumb',
@@ -62,41 +57,16 @@ function mixedUnits(n: number): string {
 }
 
 describe('queue path: producer → fauxqs → two workers → results', () => {
-  let stack: DevStack;
+  let q: QueueTestStack;
   let dir: string;
   let env: Record<string, string>;
-  let s3: ReturnType<typeof createS3Client>;
+  let s3: QueueTestStack['s3'];
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'litepix-queue-'));
-    const options = devOptions({
-      dataDir: join(dir, 'data'),
-      seed: false,
-      worker: false,
-      queueVisibilitySeconds: 5,
-    });
-    stack = await startDevStack(options);
-    env = { ...SETTINGS, LITEPIX_DATA_DIR: options.dataDir };
-    s3 = createS3Client({
-      endpoint: stack.s3Endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: S3_CREDENTIALS,
-    });
-    for (const name of PHOTOS)
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: 'litepix-originals',
-          Key: `photos/${name}`,
-          Body: fixture(name),
-          ContentType: 'image/jpeg',
-        }),
-      );
+    q = await startQueueTestStack(SETTINGS, { queueVisibilitySeconds: 5 });
+    ({ dir, env, s3 } = q);
+    for (const name of PHOTOS) await q.putOriginal(`photos/${name}`, fixture(name));
   });
-  afterAll(async () => {
-    s3?.destroy();
-    await stack?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => q?.stop());
 
   it('gives every unit back exactly once, in order, as the direct run does', async () => {
     const input = join(dir, 'units.ndjson');
@@ -112,13 +82,7 @@ describe('queue path: producer → fauxqs → two workers → results', () => {
     expect(JSON.parse(pending.out)).toMatchObject({ state: 'sent', complete: false, units: { sent: 1000 } });
 
     const workers = [startCli(['worker', '--lanes', '2'], env), startCli(['worker', '--lanes', '2'], env)];
-    let status: Record<string, unknown> = {};
-    for (let i = 0; i < 600; i++) {
-      const res = await runCli(['prewarm', 'status', job, '--json'], env);
-      status = JSON.parse(res.out) as Record<string, unknown>;
-      if (res.code === 0) break;
-      await sleep(1000);
-    }
+    const status = await q.waitForJob(job);
     for (const w of workers) w.child.kill('SIGTERM');
     const stopped = await Promise.all(workers.map((w) => w.done));
     for (const s of stopped) {
