@@ -41,9 +41,9 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { type DevStack, S3_CREDENTIALS, startDevStack } from '../cli/dev-stack.ts';
+import { type DevStack, startDevStack } from '../cli/dev-stack.ts';
+import { localS3Client } from '../cli/local-s3.ts';
 import { DEFAULT_STACK_CONFIG } from '../infra/lib/config.ts';
-import { createS3Client } from '../origin-fn/s3-client.ts';
 import {
   createPacker,
   DEFAULT_MESSAGE_BYTES,
@@ -532,12 +532,7 @@ export async function runQueueBench() {
     worker: false,
     logLevel: 'silent',
   });
-  const s3 = createS3Client({
-    endpoint: stack.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: S3_CREDENTIALS,
-  });
+  const s3 = localS3Client(stack.s3Endpoint);
   try {
     const input = join(dir, 'units.ndjson');
     const parts = Array.from({ length: WORKERS }, (_, i) => join(dir, `units-${i}.ndjson`));

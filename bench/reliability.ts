@@ -17,9 +17,9 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import autocannon from 'autocannon';
-import { type DevStack, S3_CREDENTIALS, startDevStack } from '../cli/dev-stack.ts';
+import { type DevStack, startDevStack } from '../cli/dev-stack.ts';
+import { localS3Client } from '../cli/local-s3.ts';
 import { DEFAULT_LADDER } from '../edge-fn/grammar/index.ts';
-import { createS3Client } from '../origin-fn/s3-client.ts';
 import { prng } from './prng.ts';
 
 export interface LoadFigures {
@@ -63,12 +63,7 @@ export async function startLoadStack(): Promise<LoadStack> {
     seed: true,
     logLevel: 'silent',
   });
-  const client = createS3Client({
-    endpoint: stack.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: S3_CREDENTIALS,
-  });
+  const client = localS3Client(stack.s3Endpoint);
   return {
     stack,
     async put(key, bytes) {

@@ -16,7 +16,7 @@ import {
   type QueueFacts,
   queueFacts,
 } from '../prewarm/sqs-client.ts';
-import { S3_CREDENTIALS } from './local-s3.ts';
+import { localS3Client } from './local-s3.ts';
 import { localStack } from './stack-file.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -37,12 +37,7 @@ export function resultsContext(aws: boolean, env: NodeJS.ProcessEnv = process.en
     return { s3, results: createResultsStore({ client: s3, bucket, prefix }), where: `s3://${bucket}` };
   }
   const local = localStack(env);
-  const s3 = createS3Client({
-    endpoint: local.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: S3_CREDENTIALS,
-  });
+  const s3 = localS3Client(local.s3Endpoint);
   return {
     s3,
     results: createResultsStore({ client: s3, bucket: local.resultsBucket, prefix }),

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { checkSourceKey } from '../edge-fn/grammar/source-key.ts';
 import { createS3Client } from '../origin-fn/s3-client.ts';
 import { SOURCE_CONTENT_TYPES, type SourceFormat } from '../origin-fn/transform/formats.ts';
-import { S3_CREDENTIALS } from './local-s3.ts';
+import { localS3Client } from './local-s3.ts';
 
 export interface UploadOptions {
   files: string[];
@@ -49,13 +49,7 @@ function client(options: UploadOptions): S3Client {
       forcePathStyle: !!endpoint,
     });
   }
-  return createS3Client({
-    endpoint: options.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: S3_CREDENTIALS,
-    maxAttempts: 1,
-  });
+  return localS3Client(options.s3Endpoint, { maxAttempts: 1 });
 }
 
 export function keyFor(file: string, options: Pick<UploadOptions, 'key' | 'prefix'>): string {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type DevOptions, type DevStack, S3_CREDENTIALS, startDevStack } from '../../cli/dev-stack.ts';
-import { createS3Client } from '../../origin-fn/s3-client.ts';
+import { type DevOptions, type DevStack, startDevStack } from '../../cli/dev-stack.ts';
+import { localS3Client } from '../../cli/local-s3.ts';
 
 /** Options of a test stack: any free ports, seeded, silent, in a new temp data dir. */
 export function devOptions(overrides: Partial<DevOptions> = {}): DevOptions {
@@ -80,12 +80,7 @@ export async function startQueueTestStack(
   const options = devOptions({ dataDir: join(dir, 'data'), seed: false, worker: false, ...overrides });
   const stack = await startDevStack(options);
   const env = { ...settings, LITEPIX_DATA_DIR: options.dataDir };
-  const s3 = createS3Client({
-    endpoint: stack.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: S3_CREDENTIALS,
-  });
+  const s3 = localS3Client(stack.s3Endpoint);
   return {
     stack,
     dir,
