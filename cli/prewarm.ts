@@ -279,6 +279,11 @@ export async function prewarmRuntime(
   if (values['ingest-host']) env.LITEPIX_INGEST_HOSTS = list(values['ingest-host']).join(',');
   if (values['allow-address']) env.LITEPIX_INGEST_ALLOW_ADDRESSES = list(values['allow-address']).join(',');
   env.LITEPIX_LOG_LEVEL ??= 'warn';
+  // On AWS the local default base would rewrite every unit to 127.0.0.1 URLs.
+  if (values.aws && !env.LITEPIX_CDN_BASE)
+    throw new UsageError(
+      'prewarm: --aws needs the CDN base of the rewritten URLs: --cdn <url> or LITEPIX_CDN_BASE (the stack output CdnBaseUrl)',
+    );
 
   let config: ReturnType<typeof readPrewarmConfig>;
   let selectors: ReturnType<typeof compileSelector>[];

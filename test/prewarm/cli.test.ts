@@ -38,8 +38,12 @@ describe.concurrent('litepix prewarm: usage', () => {
       'Invalid LITEPIX_PREWARM_CONCURRENCY "zero": expected an integer from 1 to 64',
     ],
     [['no-such-file.ndjson'], 'cannot read "no-such-file.ndjson": no such file'],
+    [
+      ['a.ndjson', '--aws'],
+      '--aws needs the CDN base of the rewritten URLs: --cdn <url> or LITEPIX_CDN_BASE',
+    ],
   ])('exits 2 on %j', async (args, message) => {
-    const res = await run(args);
+    const res = await run(args, { LITEPIX_CDN_BASE: '' });
     expect(res.code).toBe(2);
     expect(res.err).toContain(message);
   });
