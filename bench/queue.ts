@@ -41,7 +41,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { type DevStack, startDevStack } from '../cli/dev-stack.ts';
+import { type DevStack, startDevStack, throwawayDevOptions } from '../cli/dev-stack.ts';
 import { localS3Client } from '../cli/local-s3.ts';
 import { DEFAULT_STACK_CONFIG } from '../infra/lib/config.ts';
 import {
@@ -412,7 +412,7 @@ async function queueRun(e: Env, label: string) {
     throw new Error(`bench queue ${label}: status exited ${cli.code}: ${cli.out}${cli.err}`);
   const cliStatus = JSON.parse(cli.out) as JobStatus;
   checkWork(label, cliStatus.variants, cliStatus.units);
-  // The workers stop by themselves once a receive comes back empty (one long poll after the last message).
+  // The workers stop by themselves once the queue is drained (--until-empty: 1 s polls).
   const stopped = await Promise.all(
     workers.map(async (w) => {
       const timer = setTimeout(() => w.child.kill('SIGTERM'), 45_000);
@@ -521,17 +521,7 @@ export async function runQueueBench() {
   const bytes = photos.files.map((f) => readFileSync(f));
   const dir = mkdtempSync(join(tmpdir(), 'litepix-bench-queue-'));
   const dataDir = join(dir, 'data');
-  const stack = await startDevStack({
-    port: 0,
-    s3Port: 0,
-    sqsPort: 0,
-    dataDir,
-    originalsBucket: ORIGINALS,
-    variantsBucket: VARIANTS,
-    seed: false,
-    worker: false,
-    logLevel: 'silent',
-  });
+  const stack = await startDevStack(throwawayDevOptions({ dataDir, seed: false, worker: false }));
   const s3 = localS3Client(stack.s3Endpoint);
   try {
     const input = join(dir, 'units.ndjson');

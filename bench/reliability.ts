@@ -12,12 +12,10 @@
  * CDN, a child process) from /proc (Linux; 0 elsewhere).
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import autocannon from 'autocannon';
-import { type DevStack, startDevStack } from '../cli/dev-stack.ts';
+import { type DevStack, startDevStack, throwawayDevOptions } from '../cli/dev-stack.ts';
 import { localS3Client } from '../cli/local-s3.ts';
 import { DEFAULT_LADDER } from '../edge-fn/grammar/index.ts';
 import { prng } from './prng.ts';
@@ -52,17 +50,8 @@ const ORIGINALS = 'litepix-originals';
 const VARIANTS = 'litepix-variants';
 
 export async function startLoadStack(): Promise<LoadStack> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'litepix-load-'));
-  const stack = await startDevStack({
-    port: 0,
-    s3Port: 0,
-    sqsPort: 0,
-    dataDir,
-    originalsBucket: ORIGINALS,
-    variantsBucket: VARIANTS,
-    seed: true,
-    logLevel: 'silent',
-  });
+  const options = throwawayDevOptions();
+  const stack = await startDevStack(options);
   const client = localS3Client(stack.s3Endpoint);
   return {
     stack,
@@ -76,7 +65,7 @@ export async function startLoadStack(): Promise<LoadStack> {
     async stop() {
       client.destroy();
       await stack.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(options.dataDir, { recursive: true, force: true });
     },
   };
 }

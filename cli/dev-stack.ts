@@ -5,10 +5,11 @@
  * the pre-warm work queue and its dead-letter queue, and one worker in this process (the same
  * code as `litepix worker` and the SQS Lambda). Everything binds 127.0.0.1.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -53,6 +54,24 @@ export interface DevOptions {
   /** The work queue's visibility timeout (default 60 s) and maxReceiveCount (default 3). */
   queueVisibilitySeconds?: number | undefined;
   maxReceiveCount?: number | undefined;
+}
+
+/**
+ * A throwaway stack's options (tests, benchmarks): any free ports, a new temp data dir, the
+ * default buckets, seeded, silent.
+ */
+export function throwawayDevOptions(overrides: Partial<DevOptions> = {}): DevOptions {
+  return {
+    port: 0,
+    s3Port: 0,
+    sqsPort: 0,
+    dataDir: mkdtempSync(join(tmpdir(), 'litepix-stack-')),
+    originalsBucket: 'litepix-originals',
+    variantsBucket: 'litepix-variants',
+    seed: true,
+    logLevel: 'silent',
+    ...overrides,
+  };
 }
 
 export interface DevStack {

@@ -9,23 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type DevOptions, type DevStack, startDevStack } from '../../cli/dev-stack.ts';
+import { type DevOptions, type DevStack, startDevStack, throwawayDevOptions } from '../../cli/dev-stack.ts';
 import { localS3Client } from '../../cli/local-s3.ts';
 
 /** Options of a test stack: any free ports, seeded, silent, in a new temp data dir. */
-export function devOptions(overrides: Partial<DevOptions> = {}): DevOptions {
-  return {
-    port: 0,
-    s3Port: 0,
-    sqsPort: 0,
-    dataDir: mkdtempSync(join(tmpdir(), 'litepix-test-stack-')),
-    originalsBucket: 'litepix-originals',
-    variantsBucket: 'litepix-variants',
-    seed: true,
-    logLevel: 'silent',
-    ...overrides,
-  };
-}
+export const devOptions = throwawayDevOptions;
 
 export interface CliOutcome {
   code: number | null;
