@@ -110,59 +110,44 @@ export function createQueueHandler(deps: QueueHandlerDeps) {
       return c;
     };
     const counts = new Map(messages.map((m) => [m, variantCounts(m.results)]));
-    const failed: string[] = [];
-    const written: string[] = [];
-    const order = new Map<string, number>();
-    await Promise.all(
-      messages.map(async (m, index) => {
-        const { messageId, receiveCount } = m.record;
+    // Each message's outcome: whether it stays in the queue, the results key it wrote.
+    const outcomes = await Promise.all(
+      messages.map(async (m): Promise<{ id: string; failed: boolean; key?: string }> => {
+        const { messageId: id, receiveCount } = m.record;
         if (m.unreadable) {
-          log.warn({ messageId, receiveCount, reason: m.unreadable }, 'unreadable pre-warm message');
-          failed.push(messageId);
-          return;
+          log.warn({ messageId: id, receiveCount, reason: m.unreadable }, 'unreadable pre-warm message');
+          return { id, failed: true };
         }
         const unitFailures = m.results.filter((r) => r.report.status === 'failed');
-        for (const r of unitFailures) logFailure(log, messageId, m.job, r.report);
-        if (!m.job) {
-          if (unitFailures.length > 0) failed.push(messageId);
-          return;
-        }
+        for (const r of unitFailures) logFailure(log, id, m.job, r.report);
+        if (!m.job) return { id, failed: unitFailures.length > 0 };
         const retry = unitFailures.some((r) => isRetryable(r.report));
-        const last = receiveCount >= deps.maxReceives;
-        if (retry && !last) {
-          failed.push(messageId);
-          return;
-        }
+        if (retry && receiveCount < deps.maxReceives) return { id, failed: true };
         if (!deps.results) {
           log.error(
-            { messageId, job: m.job },
+            { messageId: id, job: m.job },
             'job message but no results location (LITEPIX_RESULTS_BUCKET)',
           );
-          failed.push(messageId);
-          return;
+          return { id, failed: true };
         }
+        let key: string;
         try {
-          const key = await deps.results.putResults(m.job, m.results, counts.get(m));
-          order.set(key, index);
-          written.push(key);
+          key = await deps.results.putResults(m.job, m.results, counts.get(m));
         } catch (err) {
-          log.warn({ messageId, job: m.job, err }, 'results not written; the message will be retried');
-          failed.push(messageId);
-          return;
+          log.warn({ messageId: id, job: m.job, err }, 'results not written; the message will be retried');
+          return { id, failed: true };
         }
-        if (retry) {
+        if (retry)
           log.error(
-            { messageId, job: m.job, receiveCount },
+            { messageId: id, job: m.job, receiveCount },
             'last receive failed: results written, message dead-lettered',
           );
-          failed.push(messageId);
-        }
+        return { id, failed: retry, key };
       }),
     );
-    // In message order, whichever write finished first.
-    const at = new Map(messages.map((m, i) => [m.record.messageId, i]));
-    failed.sort((a, b) => (at.get(a) ?? 0) - (at.get(b) ?? 0));
-    written.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+    // In message order (Promise.all keeps it), whichever write finished first.
+    const failed = outcomes.filter((o) => o.failed).map((o) => o.id);
+    const written = outcomes.flatMap((o) => (o.key ? [o.key] : []));
     log.info(
       { messages: records.length, failedMessages: failed.length, written: written.length, totals },
       'pre-warm batch',
