@@ -2,7 +2,8 @@
  * One original, all its planned variants: HEAD each variant; read the original only when one is
  * missing; transform the missing ones with the origin's transform core and store them whole
  * (the same metadata the origin writes, plus the original's ETag: the S3-event Lambda uses it to
- * tell stale variants); verify every variant, the existing ones included. Storage operations
+ * tell stale variants); verify every variant, the existing ones included (a stored one that
+ * fails is made again and overwritten). Storage operations
  * are retried on transient faults; transforms and decodes share the CPU limiter.
  */
 import type { Log } from '../origin-fn/log.ts';
@@ -16,6 +17,9 @@ import type { PrewarmStore } from './prewarm-store.ts';
 import { type Limiter, type RetryOptions, withRetry } from './scheduler.ts';
 import type { SourceOutcome, VariantOutcome } from './types.ts';
 import { verifyVariant } from './verify.ts';
+
+/** Verification failures of a stored variant that making it again from the original can mend. */
+const REPAIRABLE = new Set(['VERIFY_UNDECODABLE', 'VERIFY_FORMAT', 'VERIFY_DIMENSIONS']);
 
 export interface Counters {
   transforms: number;
@@ -123,30 +127,49 @@ export async function processSource(
       });
     });
 
+  const produce = (variants: PlannedVariant[], src: NonNullable<typeof original>) =>
+    produceVariants(
+      {
+        transformer: deps.transformer,
+        cpu: (task) => {
+          counters.transforms += variants.length;
+          return cpu.run(task);
+        },
+        store: {
+          putVariant: (put) =>
+            storage(() => {
+              counters.writes++;
+              return store.putVariant(put);
+            }),
+        },
+      },
+      variants,
+      src,
+    );
   // Every missing variant of this original from one decode (transform-many.ts), each stored whole.
   const missing = planned.filter((_, i) => heads[i] === undefined);
-  const src = original;
   const made: Promise<ProduceOutcome[]> =
-    src !== undefined && missing.length > 0
-      ? produceVariants(
-          {
-            transformer: deps.transformer,
-            cpu: (task) => {
-              counters.transforms += missing.length;
-              return cpu.run(task);
-            },
-            store: {
-              putVariant: (put) =>
-                storage(() => {
-                  counters.writes++;
-                  return store.putVariant(put);
-                }),
-            },
-          },
-          missing,
-          src,
-        )
-      : Promise.resolve([]);
+    original !== undefined && missing.length > 0 ? produce(missing, original) : Promise.resolve([]);
+
+  // A stored variant that fails verification (damaged, truncated, not what its key says) is made
+  // again from the original, read once for all such variants, and overwrites it.
+  let originalForRepair: Promise<NonNullable<typeof original>> | undefined;
+  const remake = async (v: PlannedVariant) => {
+    originalForRepair ??= (async () => {
+      if (original) return original;
+      const got = await storage(() => {
+        counters.reads++;
+        return store.getOriginal(source, limits.maxSourceBytes);
+      });
+      const probed = await probeSource(got.bytes, limits);
+      sourceSize = { width: probed.width, height: probed.height };
+      return got;
+    })();
+    const [outcome] = await produce([v], await originalForRepair);
+    if (outcome === undefined) throw new Error(`no outcome for the variant made again ${v.key}`);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.made.result;
+  };
 
   const one = async (v: PlannedVariant, exists: boolean): Promise<VariantOutcome> => {
     const base = { preset: v.preset, format: v.format, key: v.key };
@@ -171,11 +194,22 @@ export async function processSource(
         contentType = result.contentType;
         decodedInProcess = result.decodedInProcess;
       }
-      const checked = await verifyBytes(v, bytes, decodedInProcess);
+      let status: 'existing' | 'produced' = exists ? 'existing' : 'produced';
+      let checked: Awaited<ReturnType<typeof verifyBytes>>;
+      try {
+        checked = await verifyBytes(v, bytes, decodedInProcess);
+      } catch (err) {
+        const code = toFailure(err).code;
+        if (!exists || !REPAIRABLE.has(code)) throw err;
+        deps.log.warn({ source, key: v.key, code }, 'stored variant fails verification; making it again');
+        ({ bytes, contentType, decodedInProcess } = await remake(v));
+        status = 'produced';
+        checked = await verifyBytes(v, bytes, decodedInProcess);
+      }
       if (deps.cdnCheck) await deps.cdnCheck(source, v, contentType);
       return {
         ...base,
-        status: exists ? 'existing' : 'produced',
+        status,
         bytes: bytes.length,
         contentType,
         width: checked.width,

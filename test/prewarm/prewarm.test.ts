@@ -1,8 +1,9 @@
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GRAMMAR_CONFIG, normalizeRequest } from '../../edge-fn/grammar/index.ts';
 import { hmacSha256Base64Url } from '../../edge-fn/sign-url.ts';
+import { perceptualDistance } from '../../origin-fn/transform/distance.ts';
 import { compileSelector } from '../../prewarm/selectors.ts';
 import { fixture } from '../helpers/images.ts';
 import { CDN, items, type PrewarmStack, runAll, startPrewarmStack, VARIANTS } from './helpers.ts';
@@ -159,31 +160,39 @@ describe('pre-warm against s3rver', () => {
         return whole.subarray(0, Math.floor(whole.length * 0.6));
       },
     ],
-  ])('reports a stored variant that is %s as undecodable, and the batch goes on', async (_what, make) => {
-    const bytes = await make();
-    await stack.s3.client.send(
-      new PutObjectCommand({
-        Bucket: VARIANTS,
-        Key: 'v1/photos/parrots.jpg/w256.qauto.jpeg',
-        Body: bytes,
-        ContentType: 'image/jpeg',
-      }),
-    );
-    expect(
-      (
-        await sharp(bytes)
-          .metadata()
-          .catch(() => undefined)
-      )?.width,
-    ).toBe(_what === 'garbage' ? undefined : 256);
-    const p = stack.prewarmer();
-    const { results } = await runAll(p, items({ a: 'photos/parrots.jpg' }, { b: 'photos/hats.jpg' }));
-    expect(results[0]?.report.images[0]).toMatchObject({ status: 'failed', code: 'VERIFY_UNDECODABLE' });
-    expect(results[1]?.report.status).toBe('done');
-    await stack.s3.client.send(
-      new DeleteObjectCommand({ Bucket: VARIANTS, Key: 'v1/photos/parrots.jpg/w256.qauto.jpeg' }),
-    );
-  });
+    ['a PNG under a JPEG key', async () => sharp(parrots).resize(256).png().toBuffer()],
+  ])(
+    'makes a stored variant that is %s again from the original, and the batch goes on',
+    async (_what, make) => {
+      const key = 'v1/photos/parrots.jpg/w256.qauto.jpeg';
+      const bytes = await make();
+      await stack.s3.client.send(
+        new PutObjectCommand({ Bucket: VARIANTS, Key: key, Body: bytes, ContentType: 'image/jpeg' }),
+      );
+      const p = stack.prewarmer();
+      const { results } = await runAll(p, items({ a: 'photos/parrots.jpg' }, { b: 'photos/hats.jpg' }));
+      expect(results[0]?.report.status).toBe('done');
+      const image = results[0]?.report.images[0];
+      expect(image?.status).toBe('ok');
+      expect(image?.variants.find((v) => v.format === 'jpeg' && v.preset === 'thumb')?.status).toBe(
+        'produced',
+      );
+      expect(image?.variants.find((v) => v.format === 'webp')?.status).toBe('existing');
+      expect(results[1]?.report.status).toBe('done');
+      // The stored object is now the variant: a JPEG 256 wide that decodes whole and looks like the photo.
+      const stored = await stack.s3.client.send(new GetObjectCommand({ Bucket: VARIANTS, Key: key }));
+      const body = Buffer.from((await stored.Body?.transformToByteArray()) ?? []);
+      const meta = await sharp(body).metadata();
+      expect([meta.format, meta.width]).toEqual(['jpeg', 256]);
+      const view = async (b: Buffer) => {
+        const { data, info } = await sharp(b).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+        return { data, width: info.width, height: info.height, channels: info.channels };
+      };
+      const reference = await view(await sharp(parrots).resize(256).png().toBuffer());
+      expect(perceptualDistance(reference, await view(body))).toBeLessThan(1.5);
+      await stack.s3.client.send(new DeleteObjectCommand({ Bucket: VARIANTS, Key: key }));
+    },
+  );
 
   it('retries through a storage outage (transient 503s) and finishes', async () => {
     await stack.put('photos/outage.jpg', photo, 'image/jpeg');
