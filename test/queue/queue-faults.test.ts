@@ -6,6 +6,7 @@
  *  - a message that always fails (an internal error by construction, through a store wrapped in
  *    this test: no real server fails that way on demand) ends in the dead-letter queue after
  *    maxReceiveCount, and status shows its unit failed with the last error;
+ *  - the visibility heartbeat: a message worked on for 4 timeouts is not handed to another worker;
  *  - bad input: a unit too large for a message alone, and a queue URL that does not answer.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -247,6 +248,43 @@ describe('queue path: a message that always fails ends in the dead-letter queue'
     sqs.destroy();
     expect(stats).toMatchObject({ messages: 1, deleted: 1, failed: 0 });
     expect(await walkJob(results(), job)).toMatchObject({ complete: true, units: { done: 1, pending: 0 } });
+  }, 60_000);
+
+  it('keeps a message it works on longer than the visibility timeout from other workers (heartbeat)', async () => {
+    const sqs = createSqsClient(queues.queueUrl);
+    await stack.put('photos/long.jpg', await bigOriginal(3), 'image/jpeg');
+    const job = await sendJob(sqs, [{ seq: 1, unit: { id: 'long', image: 'photos/long.jpg' } }]);
+    const real = createQueueHandler({
+      prewarmer: stack.prewarmer({ presets: ['thumb'], formats: ['webp'] }),
+      log,
+      results: results(),
+      maxReceives: 2,
+    });
+    // A long message by construction: the handler waits 4 s (4 visibility timeouts) first.
+    const received: string[] = [];
+    const lane = (name: string) => async (records: Parameters<typeof real>[0]) => {
+      received.push(name);
+      await sleep(4000);
+      return real(records);
+    };
+    const options = {
+      sqs,
+      queueUrl: queues.queueUrl,
+      batchSize: 1,
+      visibilityTimeoutSeconds: 1,
+      waitSeconds: 1,
+      untilEmpty: true,
+      log,
+    };
+    const a = startQueueWorker({ ...options, lanes: [lane('a')] });
+    await sleep(300);
+    const b = startQueueWorker({ ...options, lanes: [lane('b')] });
+    const [sa, sb] = await Promise.all([a.done, b.done]);
+    sqs.destroy();
+    expect(received).toHaveLength(1);
+    expect(sa.messages + sb.messages).toBe(1);
+    expect(sa.deleted + sb.deleted).toBe(1);
+    expect(await walkJob(results(), job)).toMatchObject({ complete: true, units: { done: 1 } });
   }, 60_000);
 
   it('after maxReceiveCount receives; status shows the unit failed with the last error', async () => {
