@@ -620,7 +620,7 @@ function summarise(
   const invocations = Math.ceil(messagesPerMillion / BATCH);
   const awsVisibility = DEFAULT_STACK_CONFIG.prewarmTimeoutSeconds * 6;
 
-  // CPU per unit on Lambda: bench/prewarm.ts's figure (its result file, else the README's table).
+  // CPU per unit on Lambda: bench/prewarm.ts's figure (its result file, else docs/benchmarks.md's table).
   const prewarmJson = resolve(repoRoot, 'bench', 'results', 'prewarm.json');
   const fromPrewarm = existsSync(prewarmJson)
     ? (
@@ -793,7 +793,7 @@ function summarise(
       coreSecondsPerUnit,
       coreSecondsPerUnitSource: fromPrewarm
         ? 'bench/results/prewarm.json'
-        : 'README "Extrapolation to 1,000,000 Data Units per hour" (5.50 vCPU-s per unit)',
+        : 'docs/benchmarks.md "1,000,000 Data Units per hour on Lambda" (5.50 vCPU-s per unit)',
       workerCpuFactorApplied: round(applied, 3),
       secondsPerInvocationAt1Vcpu: Math.round(secondsPerInvocation),
       heartbeatsPerBatchOnAws: heartbeatsPerBatch,

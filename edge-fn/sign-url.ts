@@ -1,6 +1,6 @@
 /**
  * signUrl() for backends in Node: the URL a viewer may request when signing is on.
- * Other languages: see README "Signed URLs" (the message is the URL itself when parameters
+ * Other languages: see docs/urls.md "Signed URLs" (the message is the URL itself when parameters
  * use short names in sorted order).
  */
 import { createHmac } from 'node:crypto';

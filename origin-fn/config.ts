@@ -1,7 +1,7 @@
 /**
  * Origin configuration, parsed once per cold start from the environment into a typed object.
  * Every variable is validated here with a message naming it and its allowed values; nothing
- * deeper in the code reads process.env. The README's configuration table lists them all.
+ * deeper in the code reads process.env. docs/configuration.md lists them all.
  */
 import { readFileSync } from 'node:fs';
 import type { GrammarConfig } from '../edge-fn/grammar/config.ts';

@@ -2,7 +2,7 @@
  * Pre-warm configuration, parsed once (per cold start, or per CLI run) from the environment into
  * a typed object. The origin's variables (buckets, endpoint, grammar, limits, log level) are read
  * by the origin's own parser, so both always agree; the pre-warm ones are validated here with
- * messages naming the variable and what is allowed. README: "Pre-warm configuration".
+ * messages naming the variable and what is allowed. docs/configuration.md: "Pre-warm environment".
  */
 import os from 'node:os';
 import type { GrammarConfig } from '../edge-fn/grammar/config.ts';

@@ -5,7 +5,7 @@
  *    the messages to keep are returned in `batchItemFailures` (ReportBatchItemFailures on the
  *    event source mapping), the others are deleted.
  *  - `s3Handler`: S3 notifications on the originals bucket (s3-events.ts).
- * Environment: README "Pre-warm configuration".
+ * Environment: docs/configuration.md, "Pre-warm environment".
  */
 import type { Log } from '../origin-fn/log.ts';
 import { readPrewarmConfig } from './config.ts';

@@ -1,6 +1,6 @@
 /**
- * The stack's configuration: one typed object with defaults (README "Deploy to AWS" holds the
- * table). The CDK app reads it from the `litepix` context key (cdk.json or `-c litepix=…`);
+ * The stack's configuration: one typed object with defaults (infra/README.md "Settings" holds
+ * the table). The CDK app reads it from the `litepix` context key (cdk.json or `-c litepix=…`);
  * parseStackConfig validates every field with a message naming it and what is allowed.
  */
 
@@ -72,7 +72,7 @@ export interface StackConfig {
   prewarmSettings: Record<string, string>;
 }
 
-/** Variables `transformSettings` may set (README "Origin configuration"). */
+/** Variables `transformSettings` may set (docs/configuration.md, "Grammar config and origin environment"). */
 export const TRANSFORM_SETTINGS = [
   'LITEPIX_MAX_SOURCE_BYTES',
   'LITEPIX_MAX_INPUT_PIXELS',
@@ -90,7 +90,7 @@ export const TRANSFORM_SETTINGS = [
   'LITEPIX_QUALITY_BUDGET_MS',
 ] as const;
 
-/** Variables `prewarmSettings` may set (README "Pre-warm configuration"). */
+/** Variables `prewarmSettings` may set (docs/configuration.md, "Pre-warm environment"). */
 export const PREWARM_SETTINGS = [
   'LITEPIX_PREWARM_FORMATS',
   'LITEPIX_PREWARM_REWRITE',
@@ -250,7 +250,7 @@ export function parseStackConfig(value: unknown): StackConfig {
   for (const name of Object.keys(raw)) {
     if (!KNOWN.has(name)) {
       throw new StackConfigError(
-        `Unknown setting litepix.${name}: expected one of ${[...KNOWN].join(', ')} (see README "Deploy to AWS")`,
+        `Unknown setting litepix.${name}: expected one of ${[...KNOWN].join(', ')} (see infra/README.md, "Settings")`,
       );
     }
   }

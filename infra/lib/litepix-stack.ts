@@ -107,7 +107,7 @@ export class LitepixStack extends Stack {
     if (viewer.secrets) {
       new CfnOutput(this, 'SigningKeyValueStoreArn', {
         value: viewer.secrets.keyValueStoreArn,
-        description: 'Put the signing secrets here (README "Rotating the signing secret")',
+        description: 'Put the signing secrets here (infra/README.md "Signing and rotating the secret")',
       });
     }
   }

@@ -212,7 +212,7 @@ ${doctype}
 }
 
 export interface Crafted extends Sample {
-  /** Statuses the origin may answer (DESIGN.md / README error table), with why. */
+  /** Statuses the origin may answer (DESIGN.md / the error table in docs/origin.md), with why. */
   expect: number[];
   why: string;
 }

@@ -26,7 +26,7 @@ import { type OriginStack, startOriginStack } from '../helpers/origin-stack.ts';
 
 const MUTATIONS = 1000;
 const SEED = 20261123;
-/** Documented answers to a bad source (README error table): never a 5xx. */
+/** Documented answers to a bad source (the error table in docs/origin.md): never a 5xx. */
 const SOURCE_ERRORS = [413, 415];
 /**
  * Memory ceiling of this suite's process: growth of the resident set over the whole barrage.
