@@ -18,15 +18,24 @@ export function parseAddressAllowList(raw: string | undefined, name: string): Ci
   const out: Cidr[] = [];
   for (const item of (raw ?? '').split(',').map((s) => s.trim())) {
     if (item === '') continue;
-    try {
-      out.push(item.includes('/') ? ipaddr.parseCIDR(item) : toCidr(ipaddr.parse(item)));
-    } catch {
-      throw new ConfigError(
-        `Invalid ${name} ${JSON.stringify(raw)}: ${JSON.stringify(item)} is not an IP address or CIDR (e.g. 127.0.0.1/32)`,
-      );
-    }
+    const cidr = parseCidr(item);
+    if (!cidr) throw new ConfigError(`Invalid ${name} ${JSON.stringify(raw)}: ${notAnAddress(item)}`);
+    out.push(cidr);
   }
   return out;
+}
+
+/** An IP address or CIDR (`127.0.0.1`, `10.0.0.0/8`, `::1`), or undefined when it is neither. */
+export function parseCidr(item: string): Cidr | undefined {
+  try {
+    return item.includes('/') ? ipaddr.parseCIDR(item) : toCidr(ipaddr.parse(item));
+  } catch {
+    return undefined;
+  }
+}
+
+export function notAnAddress(item: string): string {
+  return `${JSON.stringify(item)} is not an IP address or CIDR (e.g. 127.0.0.1/32)`;
 }
 
 function toCidr(addr: ipaddr.IPv4 | ipaddr.IPv6): Cidr {

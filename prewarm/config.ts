@@ -1,21 +1,33 @@
 /**
  * Pre-warm configuration, parsed once (per cold start, or per CLI run) from the environment into
  * a typed object. The origin's variables (buckets, endpoint, grammar, limits, log level) are read
- * by the origin's own parser, so both always agree; the pre-warm ones are validated here with
- * messages naming the variable and what is allowed. docs/configuration.md: "Pre-warm environment".
+ * by the origin's own parser, so both always agree; the pre-warm ones are the settings of
+ * PREWARM_ENV_SETTINGS below (valibot, via settings-schema.ts): ranges, defaults and
+ * descriptions live there, docs/configuration.md is generated from them.
  */
 import os from 'node:os';
+import * as v from 'valibot';
 import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
 import type { OutputFormat } from '../edge-fn/grammar/types.ts';
 import {
-  boolean,
+  bucketSetting,
   ConfigError,
   type Env,
-  integer,
   type OriginConfig,
   readOriginConfig,
 } from '../origin-fn/config.ts';
-import { parseAddressAllowList } from './address-policy.ts';
+import {
+  commaList,
+  envBoolean,
+  envChoice,
+  envInteger,
+  envText,
+  readSetting,
+  readSettings,
+  type SettingsGroup,
+  setting,
+} from '../origin-fn/settings-schema.ts';
+import { type Cidr, notAnAddress, parseCidr } from './address-policy.ts';
 import type { IngestPolicy } from './ingest.ts';
 import { compileSelector, type Selector } from './selectors.ts';
 
@@ -62,29 +74,240 @@ export interface PrewarmConfig extends OriginConfig {
 }
 
 const FORMAT_NAMES: OutputFormat[] = ['avif', 'webp', 'jpeg', 'png'];
+export const DEFAULT_PRESETS = ['thumb', 'mobile', 'full'];
 
-function list(raw: string | undefined): string[] {
-  return (raw ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+export function defaultConcurrency(): number {
+  return Math.max(1, Math.min(8, os.availableParallelism()));
 }
+
+/** A comma-separated list setting; each item must pass `parse` (undefined = refused). */
+function listOf<T>(parse: (item: string) => T | undefined, refused: (item: string) => string) {
+  return v.pipe(
+    v.string(),
+    v.transform(commaList),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const out: T[] = [];
+      for (const item of dataset.value) {
+        const parsed = parse(item);
+        if (parsed === undefined) {
+          addIssue({ message: refused(item) });
+          return NEVER;
+        }
+        out.push(parsed);
+      }
+      return out;
+    }),
+  );
+}
+
+function formatOf(item: string): OutputFormat | undefined {
+  const format = (item === 'jpg' ? 'jpeg' : item) as OutputFormat;
+  return FORMAT_NAMES.includes(format) ? format : undefined;
+}
+
+function selectorOf(item: string): Selector | undefined {
+  try {
+    return compileSelector(item);
+  } catch {
+    return undefined;
+  }
+}
+
+function cdnBaseSchema() {
+  const url = (s: string) => URL.parse(s);
+  return v.pipe(
+    v.string(),
+    v.check((s) => url(s) !== null, 'expected an http(s) URL such as https://d111.cloudfront.net'),
+    v.check((s) => {
+      const u = url(s) as URL;
+      return (u.protocol === 'https:' || u.protocol === 'http:') && !u.search && !u.hash;
+    }, 'expected an http(s) URL without query or fragment'),
+    v.transform((s) => (url(s) as URL).href.replace(/\/+$/, '')),
+  );
+}
+
+/** Every pre-warm variable; the stack sets those of PREWARM_STACK_MANAGED itself. */
+export const PREWARM_ENV_SETTINGS = {
+  LITEPIX_CDN_BASE: setting(cdnBaseSchema(), 'http://127.0.0.1:8080', {
+    description:
+      "base of rewritten URLs and of `--verify-cdn`; on AWS the stack's `CdnBaseUrl` (the Lambdas get it from the stack; `prewarm --aws` and `worker --aws` refuse to run without it rather than rewrite to 127.0.0.1)",
+    allowed: 'an http(s) URL without query or fragment',
+    shown: "the local stack's (`--aws`: required)",
+    flag: '--cdn',
+  }),
+  LITEPIX_DISTRIBUTION_ID: envText(
+    /^[A-Z0-9]{1,64}$/,
+    undefined,
+    'CloudFront distribution the S3-event Lambda invalidates',
+    { allowed: 'a CloudFront distribution id (A–Z, 0–9)', shown: 'none (no invalidation)' },
+  ),
+  LITEPIX_PREWARM_PRESETS: setting(
+    v.pipe(
+      v.string(),
+      v.transform((s) => [...new Set(commaList(s))]),
+    ),
+    undefined,
+    {
+      description: 'presets to pre-warm (names from the grammar config)',
+      allowed: 'comma-separated preset names of the grammar',
+      shown: DEFAULT_PRESETS.join(','),
+      flag: '--presets',
+    },
+  ),
+  LITEPIX_PREWARM_FORMATS: setting(
+    // [] = auto.
+    v.pipe(
+      v.string(),
+      v.transform((s) => (s.trim() === 'auto' ? '' : s)),
+      listOf(formatOf, unknownFormat),
+      v.transform((formats) => [...new Set(formats)]),
+    ),
+    [],
+    {
+      shown: 'auto',
+      description:
+        '`auto` = what `f=auto` can give (modern formats + the legacy one), or a list of `avif webp jpeg png`',
+      allowed: `auto, or a list of ${FORMAT_NAMES.join(', ')}`,
+      flag: '--formats',
+    },
+  ),
+  LITEPIX_PREWARM_REWRITE: envChoice(
+    ['preset', 'map'],
+    'preset',
+    '`preset`: one URL per reference; `map`: preset → URL',
+    {
+      allowed: 'preset or map',
+      flag: '--rewrite',
+    },
+  ),
+  LITEPIX_PREWARM_REWRITE_PRESET: setting(v.string(), undefined, {
+    description: 'preset of the rewritten URL and of "bytes after"',
+    allowed: 'one of the pre-warmed presets',
+    shown: '`mobile` (else the first preset)',
+    flag: '--rewrite-preset',
+  }),
+  LITEPIX_PREWARM_SELECTORS: setting(
+    listOf(selectorOf, (item) => {
+      try {
+        compileSelector(item);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return `Invalid selector ${JSON.stringify(item)}`;
+    }),
+    [],
+    {
+      description: 'comma-separated JSON pointers or paths',
+      allowed: 'JSON pointers ("/cover/url") or paths ("images[*].url")',
+      shown: 'none: auto-detection',
+      flag: '--selector (repeatable)',
+      hideValue: true,
+    },
+  ),
+  LITEPIX_PREWARM_CONCURRENCY: envInteger(
+    1,
+    64,
+    defaultConcurrency(),
+    'transforms at once (storage calls: 4×; originals in memory: 2×)',
+    { shown: 'cores, at most 8', flag: '--concurrency' },
+  ),
+  LITEPIX_PREWARM_WINDOW: envInteger(1, 10_000, 50, 'units planned together from a stream', {
+    flag: '--window',
+  }),
+  LITEPIX_PREWARM_ATTEMPTS: envInteger(
+    1,
+    10,
+    4,
+    'attempts per storage call or transform on transient faults',
+  ),
+  LITEPIX_PREWARM_VERIFY_CDN: envBoolean(false, 'also fetch each variant through the CDN', {
+    flag: '--verify-cdn',
+  }),
+  LITEPIX_PREWARM_MAX_DEPTH: envInteger(
+    1,
+    1000,
+    DEFAULT_MAX_UNIT_DEPTH,
+    'deepest nesting of objects/arrays in a unit; deeper units fail with `PREWARM_TOO_DEEP`',
+  ),
+  LITEPIX_RESULTS_BUCKET: bucketSetting(
+    undefined,
+    "bucket of the queue path's results (`<prefix><job>/<first>-<last>.ndjson`, `job.json`); job messages need it (without it they fail); on AWS the stack's `ResultsBucketName`",
+  ),
+  LITEPIX_RESULTS_PREFIX: setting(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9!_.*'()/-]{1,200}\/$/),
+      v.check((s) => !s.startsWith('/') && !s.includes('//')),
+    ),
+    'results/',
+    {
+      description:
+        'key prefix of the results in that bucket; the stack sets `results/`, the only prefix its worker may write',
+      allowed: `a key prefix ending in "/" (letters, digits, ! _ . * ' ( ) - /), such as results/`,
+    },
+  ),
+  LITEPIX_PREWARM_MAX_RECEIVES: envInteger(
+    1,
+    1000,
+    3,
+    "the work queue's `maxReceiveCount`, and must equal it: on that receive a failing job message writes its failures before SQS dead-letters it; the stack sets `prewarmMaxReceiveCount`",
+  ),
+  LITEPIX_SIGNING_SECRET: setting(v.pipe(v.string(), v.minLength(16)), undefined, {
+    description: 'secret signing rewritten URLs',
+    allowed: 'at least 16 characters',
+    shown: 'none (or `LITEPIX_CONFIG` secrets for the CLI)',
+    hideValue: true,
+  }),
+  LITEPIX_INGEST_HOSTS: setting(v.pipe(v.string(), v.transform(commaList)), [], {
+    description: 'hosts external images may be fetched from (`*.example.com` allowed)',
+    allowed: 'comma-separated host names',
+    shown: 'none: ingest off',
+    flag: '--ingest-host',
+  }),
+  LITEPIX_INGEST_ALLOW_ADDRESSES: setting(listOf<Cidr>(parseCidr, notAnAddress), [], {
+    description: 'non-public IPs/CIDRs ingest may connect to anyway',
+    allowed: 'comma-separated IP addresses or CIDRs',
+    shown: 'none',
+    flag: '--allow-address',
+  }),
+  LITEPIX_INGEST_MAX_BYTES: envInteger(1, 2 ** 31 - 1, 20 * 1024 * 1024, 'largest download', {
+    shown: '20971520 (20 MiB)',
+  }),
+  LITEPIX_INGEST_TIMEOUT_MS: envInteger(1, 600_000, 10_000, 'deadline of one download, redirects included'),
+  LITEPIX_INGEST_MAX_REDIRECTS: envInteger(0, 10, 3, 'redirects followed (each one re-checked)'),
+} satisfies SettingsGroup;
+
+function unknownFormat(item: string): string {
+  return `unknown format ${JSON.stringify(item)}; expected auto or a list of ${FORMAT_NAMES.join(', ')}`;
+}
+
+const ENV_READ = { emptyIsUnset: true, error: (message: string) => new ConfigError(message) };
 
 export function parsePresets(
   raw: string | undefined,
   grammar: GrammarConfig,
   name = 'LITEPIX_PREWARM_PRESETS',
 ): string[] {
-  const names = raw === undefined || raw.trim() === '' ? ['thumb', 'mobile', 'full'] : list(raw);
+  const given = readSetting(name, PREWARM_ENV_SETTINGS.LITEPIX_PREWARM_PRESETS, raw, ENV_READ);
+  return grammarPresets(given, raw, grammar, name);
+}
+
+/** The presets given (the defaults when none), each one the grammar defines. */
+function grammarPresets(
+  given: string[] | undefined,
+  raw: string | undefined,
+  grammar: GrammarConfig,
+  name: string,
+): string[] {
+  const names = given === undefined || given.length === 0 ? DEFAULT_PRESETS : given;
   const known = Object.keys(grammar.presets);
-  for (const p of names) {
-    if (!known.includes(p)) {
-      throw new ConfigError(
-        `Invalid ${name} ${JSON.stringify(raw ?? '')}: unknown preset ${JSON.stringify(p)}; the grammar defines ${known.join(', ')}`,
-      );
-    }
+  const unknown = names.find((p) => !known.includes(p));
+  if (unknown !== undefined) {
+    throw new ConfigError(
+      `Invalid ${name} ${JSON.stringify(raw ?? '')}: unknown preset ${JSON.stringify(unknown)}; the grammar defines ${known.join(', ')}`,
+    );
   }
-  return [...new Set(names)];
+  return names;
 }
 
 /**
@@ -96,120 +319,53 @@ export function parseFormats(
   raw: string | undefined,
   name = 'LITEPIX_PREWARM_FORMATS',
 ): OutputFormat[] | 'auto' {
-  if (raw === undefined || raw.trim() === '' || raw.trim() === 'auto') return 'auto';
-  const out: OutputFormat[] = [];
-  for (const f of list(raw)) {
-    const format = (f === 'jpg' ? 'jpeg' : f) as OutputFormat;
-    if (!FORMAT_NAMES.includes(format))
-      throw new ConfigError(
-        `Invalid ${name} ${JSON.stringify(raw)}: unknown format ${JSON.stringify(f)}; expected auto or a list of ${FORMAT_NAMES.join(', ')}`,
-      );
-    if (!out.includes(format)) out.push(format);
-  }
-  return out;
+  const formats = readSetting(name, PREWARM_ENV_SETTINGS.LITEPIX_PREWARM_FORMATS, raw, ENV_READ);
+  return formats.length === 0 ? 'auto' : formats;
 }
 
 export function checkCdnBase(raw: string, name = 'LITEPIX_CDN_BASE'): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(
-      `Invalid ${name} ${JSON.stringify(raw)}: expected an http(s) URL such as https://d111.cloudfront.net`,
-    );
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash)
-    throw new ConfigError(
-      `Invalid ${name} ${JSON.stringify(raw)}: expected an http(s) URL without query or fragment`,
-    );
-  return url.href.replace(/\/+$/, '');
-}
-
-function secretFrom(env: Env): string | undefined {
-  const raw = env.LITEPIX_SIGNING_SECRET;
-  if (raw === undefined || raw === '') return undefined;
-  if (raw.length < 16)
-    throw new ConfigError('Invalid LITEPIX_SIGNING_SECRET: expected at least 16 characters');
-  return raw;
-}
-
-function bucketName(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw))
-    throw new ConfigError(
-      `Invalid ${name} ${JSON.stringify(raw)}: expected an S3 bucket name (3–63 characters: a–z, 0–9, "." and "-")`,
-    );
-  return raw;
-}
-
-function resultsPrefix(raw: string | undefined): string {
-  if (raw === undefined || raw === '') return 'results/';
-  if (!/^[A-Za-z0-9!_.*'()/-]{1,200}\/$/.test(raw) || raw.startsWith('/') || raw.includes('//'))
-    throw new ConfigError(
-      `Invalid LITEPIX_RESULTS_PREFIX ${JSON.stringify(raw)}: expected a key prefix ending in "/" (letters, digits, ! _ . * ' ( ) - /), such as results/`,
-    );
-  return raw;
+  return readSetting(name, PREWARM_ENV_SETTINGS.LITEPIX_CDN_BASE, raw, ENV_READ);
 }
 
 export function readPrewarmConfig(env: Env = process.env): PrewarmConfig {
   const origin = readOriginConfig(env);
-  const presets = parsePresets(env.LITEPIX_PREWARM_PRESETS, origin.grammar);
-  const formats = parseFormats(env.LITEPIX_PREWARM_FORMATS);
+  const s = readSettings(PREWARM_ENV_SETTINGS, env, ENV_READ);
+  const presets = grammarPresets(
+    s.LITEPIX_PREWARM_PRESETS,
+    env.LITEPIX_PREWARM_PRESETS,
+    origin.grammar,
+    'LITEPIX_PREWARM_PRESETS',
+  );
   const rewritePreset =
-    env.LITEPIX_PREWARM_REWRITE_PRESET || (presets.includes('mobile') ? 'mobile' : (presets[0] as string));
+    s.LITEPIX_PREWARM_REWRITE_PRESET ?? (presets.includes('mobile') ? 'mobile' : (presets[0] as string));
   if (!presets.includes(rewritePreset))
     throw new ConfigError(
       `Invalid LITEPIX_PREWARM_REWRITE_PRESET ${JSON.stringify(rewritePreset)}: expected one of the pre-warmed presets ${presets.join(', ')}`,
     );
-  const rewrite = env.LITEPIX_PREWARM_REWRITE || 'preset';
-  if (rewrite !== 'preset' && rewrite !== 'map')
-    throw new ConfigError(
-      `Invalid LITEPIX_PREWARM_REWRITE ${JSON.stringify(rewrite)}: expected preset or map`,
-    );
-  const distributionId = env.LITEPIX_DISTRIBUTION_ID || undefined;
-  if (distributionId !== undefined && !/^[A-Z0-9]{1,64}$/.test(distributionId))
-    throw new ConfigError(
-      `Invalid LITEPIX_DISTRIBUTION_ID ${JSON.stringify(distributionId)}: expected a CloudFront distribution id (A–Z, 0–9)`,
-    );
-  const ingestHosts = list(env.LITEPIX_INGEST_HOSTS);
-  let selectors: Selector[];
-  try {
-    selectors = list(env.LITEPIX_PREWARM_SELECTORS).map(compileSelector);
-  } catch (err) {
-    throw new ConfigError(`Invalid LITEPIX_PREWARM_SELECTORS: ${(err as Error).message}`);
-  }
   return {
     ...origin,
-    cdnBase: checkCdnBase(env.LITEPIX_CDN_BASE || 'http://127.0.0.1:8080'),
-    distributionId,
+    cdnBase: s.LITEPIX_CDN_BASE,
+    distributionId: s.LITEPIX_DISTRIBUTION_ID,
     presets,
-    formats: formats === 'auto' ? [] : formats,
+    formats: s.LITEPIX_PREWARM_FORMATS,
     rewritePreset,
-    rewrite,
-    concurrency: integer(env, 'LITEPIX_PREWARM_CONCURRENCY', defaultConcurrency(), 1, 64),
-    attempts: integer(env, 'LITEPIX_PREWARM_ATTEMPTS', 4, 1, 10),
-    window: integer(env, 'LITEPIX_PREWARM_WINDOW', 50, 1, 10_000),
-    verifyCdn: boolean(env, 'LITEPIX_PREWARM_VERIFY_CDN', false),
-    signingSecret: secretFrom(env),
-    selectors,
-    maxUnitDepth: integer(env, 'LITEPIX_PREWARM_MAX_DEPTH', DEFAULT_MAX_UNIT_DEPTH, 1, 1000),
-    resultsBucket: bucketName(env, 'LITEPIX_RESULTS_BUCKET'),
-    resultsPrefix: resultsPrefix(env.LITEPIX_RESULTS_PREFIX),
-    maxReceives: integer(env, 'LITEPIX_PREWARM_MAX_RECEIVES', 3, 1, 1000),
+    rewrite: s.LITEPIX_PREWARM_REWRITE,
+    concurrency: s.LITEPIX_PREWARM_CONCURRENCY,
+    attempts: s.LITEPIX_PREWARM_ATTEMPTS,
+    window: s.LITEPIX_PREWARM_WINDOW,
+    verifyCdn: s.LITEPIX_PREWARM_VERIFY_CDN,
+    signingSecret: s.LITEPIX_SIGNING_SECRET,
+    selectors: s.LITEPIX_PREWARM_SELECTORS,
+    maxUnitDepth: s.LITEPIX_PREWARM_MAX_DEPTH,
+    resultsBucket: s.LITEPIX_RESULTS_BUCKET,
+    resultsPrefix: s.LITEPIX_RESULTS_PREFIX,
+    maxReceives: s.LITEPIX_PREWARM_MAX_RECEIVES,
     ingest: {
-      hosts: ingestHosts,
-      allowAddresses: parseAddressAllowList(
-        env.LITEPIX_INGEST_ALLOW_ADDRESSES,
-        'LITEPIX_INGEST_ALLOW_ADDRESSES',
-      ),
-      maxBytes: integer(env, 'LITEPIX_INGEST_MAX_BYTES', 20 * 1024 * 1024, 1, 2 ** 31 - 1),
-      timeoutMs: integer(env, 'LITEPIX_INGEST_TIMEOUT_MS', 10_000, 1, 600_000),
-      maxRedirects: integer(env, 'LITEPIX_INGEST_MAX_REDIRECTS', 3, 0, 10),
+      hosts: s.LITEPIX_INGEST_HOSTS,
+      allowAddresses: s.LITEPIX_INGEST_ALLOW_ADDRESSES,
+      maxBytes: s.LITEPIX_INGEST_MAX_BYTES,
+      timeoutMs: s.LITEPIX_INGEST_TIMEOUT_MS,
+      maxRedirects: s.LITEPIX_INGEST_MAX_REDIRECTS,
     },
   };
-}
-
-export function defaultConcurrency(): number {
-  return Math.max(1, Math.min(8, os.availableParallelism()));
 }
