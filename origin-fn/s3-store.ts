@@ -211,9 +211,12 @@ function checkKey(key: string): void {
   }
 }
 
-/** An S3 bucket name: 3–63 lower-case letters, digits, dots and hyphens. */
+/**
+ * An S3 bucket name: 3–63 lower-case letters, digits, dots and hyphens, no "..", no `xn--`
+ * prefix. The one rule of the origin, pre-warm and stack settings.
+ */
 export function isBucketName(bucket: string): boolean {
-  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket);
+  return /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket);
 }
 
 function checkBucket(name: string, bucket: string): void {

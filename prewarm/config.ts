@@ -126,7 +126,7 @@ function cdnBaseSchema() {
   );
 }
 
-/** Every pre-warm variable; the stack sets those of PREWARM_STACK_MANAGED itself. */
+/** Every pre-warm variable; the stack sets some itself (STACK_MANAGED, infra/lib/config.ts), the rest are its prewarmSettings. */
 export const PREWARM_ENV_SETTINGS = {
   LITEPIX_CDN_BASE: setting(cdnBaseSchema(), 'http://127.0.0.1:8080', {
     description:
