@@ -8,16 +8,12 @@
  */
 import { SingleBar } from 'cli-progress';
 import { InputError, readUnits } from '../prewarm/input.ts';
-import {
-  assertJobId,
-  DEFAULT_MESSAGE_BYTES,
-  DEFAULT_UNITS_PER_MESSAGE,
-  newJobId,
-} from '../prewarm/queue-message.ts';
+import { assertJobId, newJobId } from '../prewarm/queue-message.ts';
 import { produce } from '../prewarm/queue-producer.ts';
 import { describeQueueError } from '../prewarm/sqs-client.ts';
 import { countLines, openInput } from './prewarm.ts';
 import { queueContext, resultsContext } from './queue-context.ts';
+import { queueFlag } from './settings.ts';
 import { UsageError } from './usage-error.ts';
 
 export interface QueueSendFlags {
@@ -27,35 +23,13 @@ export interface QueueSendFlags {
   aws?: boolean | undefined;
 }
 
-function intFlag(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= min && n <= max))
-    throw new UsageError(
-      `prewarm: invalid ${name} ${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`,
-    );
-  return n;
-}
-
 export async function sendToQueue(
   values: QueueSendFlags,
   inputPath: string,
   queue: string | true,
 ): Promise<void> {
-  const maxUnits = intFlag(
-    '--units-per-message',
-    values['units-per-message'],
-    DEFAULT_UNITS_PER_MESSAGE,
-    1,
-    1000,
-  );
-  const wantBytes = intFlag(
-    '--message-bytes',
-    values['message-bytes'],
-    DEFAULT_MESSAGE_BYTES,
-    1024,
-    1024 * 1024,
-  );
+  const maxUnits = queueFlag('prewarm', '--units-per-message', values['units-per-message']);
+  const wantBytes = queueFlag('prewarm', '--message-bytes', values['message-bytes']);
   let job: string;
   try {
     job = values.job === undefined ? newJobId() : assertJobId(values.job);

@@ -6,7 +6,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from './usage-error.ts';
+import { DEFAULT_CDN_PORT, DEFAULT_S3_PORT, DEFAULT_SQS_PORT, portSetting } from './settings.ts';
 
 export interface StackFile {
   url: string;
@@ -18,9 +18,7 @@ export interface StackFile {
   pid: number;
 }
 
-export const DEFAULT_CDN_PORT = 8080;
-export const DEFAULT_S3_PORT = 4569;
-export const DEFAULT_SQS_PORT = 4570;
+export { DEFAULT_CDN_PORT, DEFAULT_S3_PORT, DEFAULT_SQS_PORT, portSetting };
 /** The local stack's work queue (its dead-letter queue: the same name + "-dlq"). */
 export const LOCAL_QUEUE = 'litepix-prewarm';
 export const DEFAULT_RESULTS_BUCKET = 'litepix-results';
@@ -62,15 +60,6 @@ export function runningStack(env: NodeJS.ProcessEnv = process.env): StackFile | 
   } catch {
     return undefined;
   }
-}
-
-/** A port setting's value: a number from 0 to 65535, or the fallback when unset. */
-export function portSetting(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= 0 && n <= 65535))
-    throw new UsageError(`Invalid ${name} ${JSON.stringify(raw)}: expected a port from 0 to 65535`);
-  return n;
 }
 
 /**

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { startRuntimeWorker } from '../prewarm/queue-worker.ts';
 import { prewarmRuntime, RUNTIME_OPTIONS } from './prewarm.ts';
 import { queueContext, takeQueueFlag } from './queue-context.ts';
+import { queueFlag } from './settings.ts';
 import { localStack } from './stack-file.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -29,16 +30,6 @@ Options:
 SIGTERM or Ctrl-C: no new messages; batches in flight get 25 s to finish, else are released.
 `;
 
-function intFlag(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= min && n <= max))
-    throw new UsageError(
-      `worker: invalid ${name} ${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`,
-    );
-  return n;
-}
-
 export async function workerCommand(argv: string[]): Promise<void> {
   const taken = takeQueueFlag(argv);
   const { values, positionals } = parseArgs({
@@ -58,8 +49,8 @@ export async function workerCommand(argv: string[]): Promise<void> {
   }
   if (positionals.length > 0)
     throw new UsageError(`worker: unexpected argument ${JSON.stringify(positionals[0])}`);
-  const lanes = intFlag('--lanes', values.lanes, 2, 1, 16);
-  const batchSize = intFlag('--batch', values.batch, 1, 1, 10);
+  const lanes = queueFlag('worker', '--lanes', values.lanes);
+  const batchSize = queueFlag('worker', '--batch', values.batch);
   const { queueUrl, sqs, facts } = await queueContext(
     values.aws,
     taken.queue === true ? undefined : taken.queue,
