@@ -15,6 +15,8 @@ export interface SettingMeta {
   allowed: string;
   /** The default as documented ("—" for none). */
   shown: string;
+  /** `shown` is the default value itself (docs set it as code), not words about it. */
+  literal: boolean;
   /** The CLI flag that sets it too, if any. */
   flag?: string;
   /** Never echo the value in an error (secrets, or a value the message already quotes). */
@@ -39,6 +41,7 @@ export function setting<TIn, TOut, D extends TOut | undefined>(
   const meta: SettingMeta = {
     allowed: doc.allowed,
     shown: doc.shown ?? (fallback === undefined ? '—' : shownValue(fallback)),
+    literal: doc.shown === undefined && fallback !== undefined,
     ...(doc.flag ? { flag: doc.flag } : {}),
     ...(doc.hideValue ? { hideValue: true } : {}),
   };

@@ -19,11 +19,17 @@ export type PriceClassName = (typeof PRICE_CLASSES)[number];
 export type Architecture = (typeof ARCHITECTURES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-function integer<D extends number | undefined>(min: number, max: number, fallback: D, description: string) {
+function integer<D extends number | undefined>(
+  min: number,
+  max: number,
+  fallback: D,
+  description: string,
+  shown?: string,
+) {
   return setting(v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max)), fallback, {
     description,
     allowed: `an integer from ${min} to ${max}`,
-    shown: fallback === undefined ? undefined : String(fallback),
+    shown,
   });
 }
 
@@ -46,20 +52,18 @@ function list(pattern: RegExp, items: string, fallback: string[], description: s
   return setting(v.array(v.pipe(v.string(), v.regex(pattern))), fallback, {
     description,
     allowed: `an array of ${items}`,
-    shown: shown ?? JSON.stringify(fallback),
+    shown,
   });
 }
 
 /** An object of environment variables for the Lambdas; envVariables() checks names and values. */
-function envObject(description: string) {
+function envObject(description: string, example: string) {
   return setting(
     v.custom<Record<string, string>>((o) => typeof o === 'object' && o !== null && !Array.isArray(o)),
     {} as Record<string, string>,
     {
       description,
-      allowed:
-        'an object of environment variables (string values), e.g. {"LITEPIX_QUALITY_MAX_ENCODES": "3"}',
-      shown: '{}',
+      allowed: `an object of environment variables (string values), e.g. ${example}`,
     },
   );
 }
@@ -126,7 +130,8 @@ export const STACK_SETTINGS = {
     1,
     10000,
     undefined,
-    'cap on concurrent origin Lambdas (— = unreserved)',
+    'reserved concurrency of the origin Lambda: a cap on concurrent origin Lambdas',
+    '— (unreserved)',
   ),
   prewarmMemoryMb: integer(512, 10240, 2048, "pre-warm Lambdas' memory"),
   // One batch must finish inside one timeout: a timed-out invocation returns all its messages
@@ -140,7 +145,7 @@ export const STACK_SETTINGS = {
     10,
     900,
     600,
-    "pre-warm Lambdas' timeout (the queue's visibility timeout is 6 ×); a whole batch must fit in it: one job message at the default presets ≈ 195 s (docs/deploy.md)",
+    "pre-warm Lambdas' timeout (the queue's visibility timeout is 6 ×); a whole batch must fit in it: one job message of 10 units of 4 camera photos at the default presets ≈ 195 s at 2048 MB; raise it (or keep `prewarmBatchSize` at 1) with more images per unit, more formats or less memory",
   ),
   prewarmBatchSize: integer(1, 10, 1, 'SQS messages per pre-warm invocation (see `prewarmTimeoutSeconds`)'),
   prewarmBatchWindowSeconds: integer(0, 300, 5, 'seconds SQS may wait to fill a batch'),
@@ -183,9 +188,13 @@ export const STACK_SETTINGS = {
     '`LITEPIX_CONFIG`, else the defaults',
   ),
   transformSettings: envObject(
-    'limits, `q=auto` settings and the request budget (TRANSFORM_SETTINGS), given to the origin **and** the pre-warm Lambdas so both make the same variant',
+    'the transform settings (limits, `q=auto`, the request budget), given to the origin **and** the pre-warm Lambdas so both make the same variant',
+    '{"LITEPIX_QUALITY_MAX_ENCODES": "3"}',
   ),
-  prewarmSettings: envObject('pre-warm variables (PREWARM_SETTINGS), for the pre-warm Lambdas only'),
+  prewarmSettings: envObject(
+    'the pre-warm settings the stack does not set itself, for the pre-warm Lambdas only',
+    '{"LITEPIX_PREWARM_FORMATS": "avif,webp"}',
+  ),
 };
 
 export type StackConfig = SettingsOf<typeof STACK_SETTINGS>;
