@@ -183,7 +183,8 @@ export const TRANSFORM_SETTINGS_SCHEMA = {
   ),
 } satisfies SettingsGroup;
 
-const ENV_READ = { emptyIsUnset: true, error: (message: string) => new ConfigError(message) };
+/** How env settings are read: "" = unset, ConfigError messages. */
+export const ENV_READ = { emptyIsUnset: true, error: (message: string) => new ConfigError(message) };
 
 /** One integer variable (kept for callers of the hand-written parser it replaced). */
 export function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -12,8 +12,10 @@ import type { OutputFormat } from '../edge-fn/grammar/types.ts';
 import {
   bucketSetting,
   ConfigError,
+  ENV_READ,
   type Env,
   type OriginConfig,
+  readEnvSettings,
   readOriginConfig,
 } from '../origin-fn/config.ts';
 import {
@@ -23,7 +25,6 @@ import {
   envInteger,
   envText,
   readSetting,
-  readSettings,
   type SettingsGroup,
   setting,
 } from '../origin-fn/settings-schema.ts';
@@ -281,8 +282,6 @@ function unknownFormat(item: string): string {
   return `unknown format ${JSON.stringify(item)}; expected auto or a list of ${FORMAT_NAMES.join(', ')}`;
 }
 
-const ENV_READ = { emptyIsUnset: true, error: (message: string) => new ConfigError(message) };
-
 export function parsePresets(
   raw: string | undefined,
   grammar: GrammarConfig,
@@ -329,7 +328,7 @@ export function checkCdnBase(raw: string, name = 'LITEPIX_CDN_BASE'): string {
 
 export function readPrewarmConfig(env: Env = process.env): PrewarmConfig {
   const origin = readOriginConfig(env);
-  const s = readSettings(PREWARM_ENV_SETTINGS, env, ENV_READ);
+  const s = readEnvSettings(PREWARM_ENV_SETTINGS, env);
   const presets = grammarPresets(
     s.LITEPIX_PREWARM_PRESETS,
     env.LITEPIX_PREWARM_PRESETS,
