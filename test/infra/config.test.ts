@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { resolveGrammarConfig } from '../../edge-fn/grammar/resolve-config.ts';
-import { DEFAULT_STACK_CONFIG, parseStackConfig, requestTimeoutMs } from '../../infra/lib/config.ts';
+import {
+  DEFAULT_STACK_CONFIG,
+  PREWARM_SETTINGS,
+  parseStackConfig,
+  requestTimeoutMs,
+  TRANSFORM_SETTINGS,
+} from '../../infra/lib/config.ts';
+import { TRANSFORM_SETTINGS_SCHEMA } from '../../origin-fn/config.ts';
 
 describe('stack configuration (the litepix context key)', () => {
   it('is all defaults when absent or empty', () => {
@@ -152,6 +159,17 @@ describe('stack configuration (the litepix context key)', () => {
     expect(
       requestTimeoutMs(parseStackConfig({ transformSettings: { LITEPIX_REQUEST_TIMEOUT_MS: '5000' } })),
     ).toBe(5000);
+  });
+});
+
+describe("the Lambda variables the stack takes: derived from the Lambdas' own schemas", () => {
+  it('takes every transform setting and every pre-warm setting the stack does not set itself', () => {
+    expect(TRANSFORM_SETTINGS).toEqual(Object.keys(TRANSFORM_SETTINGS_SCHEMA));
+    expect(PREWARM_SETTINGS).toContain('LITEPIX_PREWARM_MAX_DEPTH');
+    expect(PREWARM_SETTINGS).not.toContain('LITEPIX_CDN_BASE');
+    expect(
+      parseStackConfig({ prewarmSettings: { LITEPIX_PREWARM_MAX_DEPTH: '128' } }).prewarmSettings,
+    ).toEqual({ LITEPIX_PREWARM_MAX_DEPTH: '128' });
   });
 });
 
