@@ -24,8 +24,7 @@ export interface SettingMeta {
 }
 
 /** One setting: a valibot schema (input: an env string, or a JSON value for the stack). */
-// biome-ignore lint/suspicious/noExplicitAny: the input side differs per group (string, JSON)
-export type Setting<T = unknown> = v.GenericSchema<any, T>;
+export type Setting<T = unknown> = v.GenericSchema<unknown, T>;
 export type SettingsGroup = Record<string, Setting>;
 export type SettingsOf<G extends SettingsGroup> = { [K in keyof G]: v.InferOutput<G[K]> };
 
@@ -51,8 +50,8 @@ export function setting<TIn, TOut, D extends TOut | undefined>(
     v.optional(inner),
     v.transform((value) => (value === undefined ? fallback : value)),
     v.description(doc.description),
-    v.metadata(meta as unknown as Record<string, unknown>),
-  ) as unknown as Setting<TOut | D>;
+    v.metadata({ ...meta }),
+  ) as Setting<TOut | D>;
 }
 
 function shownValue(value: unknown): string {
@@ -61,11 +60,11 @@ function shownValue(value: unknown): string {
 }
 
 export function settingMeta(s: Setting): SettingMeta {
-  return v.getMetadata(s as v.GenericSchema) as unknown as SettingMeta;
+  return v.getMetadata(s) as unknown as SettingMeta;
 }
 
 export function settingDescription(s: Setting): string {
-  return v.getDescription(s as v.GenericSchema) ?? '';
+  return v.getDescription(s) ?? '';
 }
 
 export interface ReadOptions {
