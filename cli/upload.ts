@@ -8,9 +8,12 @@ import { basename } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { checkSourceKey } from '../edge-fn/grammar/source-key.ts';
+import { ORIGIN_SETTINGS } from '../origin-fn/config.ts';
 import { createS3Client } from '../origin-fn/s3-client.ts';
+import { readSetting, type SettingsOf } from '../origin-fn/settings-schema.ts';
 import { SOURCE_CONTENT_TYPES, type SourceFormat } from '../origin-fn/transform/formats.ts';
 import { localS3Client } from './local-s3.ts';
+import { UsageError } from './usage-error.ts';
 
 export interface UploadOptions {
   files: string[];
@@ -40,14 +43,19 @@ const UPLOADED: Readonly<Record<string, SourceFormat>> = {
   tiff: 'tiff',
 };
 
+/** One of the origin's variables (the same schema, so upload and the origin agree on it). */
+function originSetting<K extends keyof typeof ORIGIN_SETTINGS>(name: K): OriginSettings[K] {
+  return readSetting(name, ORIGIN_SETTINGS[name], process.env[name], {
+    emptyIsUnset: true,
+    error: (message) => new UsageError(`upload: ${message}`),
+  }) as OriginSettings[K];
+}
+type OriginSettings = SettingsOf<typeof ORIGIN_SETTINGS>;
+
 function client(options: UploadOptions): S3Client {
   if (options.bucket) {
-    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || undefined;
-    return createS3Client({
-      region: process.env.AWS_REGION || 'us-east-1',
-      endpoint,
-      forcePathStyle: !!endpoint,
-    });
+    const endpoint = originSetting('AWS_ENDPOINT_URL_S3');
+    return createS3Client({ region: originSetting('AWS_REGION'), endpoint, forcePathStyle: !!endpoint });
   }
   return localS3Client(options.s3Endpoint, { maxAttempts: 1 });
 }
@@ -60,7 +68,7 @@ export function keyFor(file: string, options: Pick<UploadOptions, 'key' | 'prefi
 
 export async function upload(options: UploadOptions): Promise<UploadOutcome[]> {
   const s3 = client(options);
-  const bucket = options.bucket ?? (process.env.LITEPIX_ORIGINALS_BUCKET || 'litepix-originals');
+  const bucket = options.bucket ?? originSetting('LITEPIX_ORIGINALS_BUCKET');
   const outcomes: UploadOutcome[] = [];
   try {
     for (const file of options.files) {

@@ -197,6 +197,21 @@ describe('litepix upload and litepix url (against the running stack)', () => {
     expect(res.code).toBe(2);
     expect(res.err).toContain(message);
   });
+
+  it('litepix upload refuses a bad bucket or endpoint variable (exit 2), as the origin does', async () => {
+    const bucket = await run(['upload', 'a.jpg'], { LITEPIX_ORIGINALS_BUCKET: 'My_Photos' });
+    expect(bucket.code).toBe(2);
+    expect(bucket.err).toContain(
+      'upload: Invalid LITEPIX_ORIGINALS_BUCKET "My_Photos": expected an S3 bucket name',
+    );
+    const endpoint = await run(['upload', 'a.jpg', '--bucket', 'photos'], {
+      AWS_ENDPOINT_URL_S3: 'localhost:4569',
+    });
+    expect(endpoint.code).toBe(2);
+    expect(endpoint.err).toContain(
+      'upload: Invalid AWS_ENDPOINT_URL_S3 "localhost:4569": expected an http(s) URL',
+    );
+  });
 });
 
 describe('litepix dev (the command)', () => {
