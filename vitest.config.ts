@@ -19,7 +19,7 @@ const E2E = [
 const INTEGRATION = [
   'test/origin/{faults,hostile-images,key-refusals,lambda,origin-handler,s3-store}.test.ts',
   'test/prewarm/{deep-units,ingest,lambda,long-lines,prewarm,queue-handler}.test.ts',
-  'test/infra/{lambda-asset,nag,stack}.test.ts',
+  'test/infra/{lambda-asset,nag,stack-*}.test.ts',
 ];
 const ALL = ['test/**/*.test.ts'];
 const CORPUS = ['test/corpus/**'];
