@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readEdgeConfig } from '../scripts/build.ts';
-import type { DevOptions } from './dev-stack.ts';
+import { readDevOptions } from './dev-options.ts';
 import { prewarmCommand } from './prewarm.ts';
 import { upload } from './upload.ts';
 import { checkedUrl } from './url.ts';
@@ -46,7 +46,7 @@ upload, url, prewarm and worker talk to the running local stack (found from
 LITEPIX_DATA_DIR/stack.json, or PORT / LITEPIX_S3_PORT / LITEPIX_SQS_PORT when set); --aws: AWS. Exit codes: 0 ok, 1 some items failed, 2 usage or input error.
 `;
 
-const DEV_USAGE = `Usage: litepix dev [options]   (npm start -- [options])
+const DEV_USAGE = `Usage: litepix dev [options]   (npm start -- [options], or npm start --port=8081)
 
 Runs the local CDN: s3rver (the buckets) + the origin + the built edge function in miniflare,
 and the pre-warm queue (fauxqs) with one worker.
@@ -79,50 +79,15 @@ Options:
   -h, --help         this text (the height is --h)
 `;
 
-import {
-  DEFAULT_CDN_PORT,
-  DEFAULT_S3_PORT,
-  DEFAULT_SQS_PORT,
-  localStack,
-  portSetting as port,
-} from './stack-file.ts';
+import { localStack } from './stack-file.ts';
 import { UsageError } from './usage-error.ts';
 
 async function dev(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: 'string' },
-      's3-port': { type: 'string' },
-      'sqs-port': { type: 'string' },
-      'data-dir': { type: 'string' },
-      'no-seed': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
+  const options = readDevOptions(args);
+  if (options === 'help') {
     process.stdout.write(DEV_USAGE);
     return;
   }
-  const options: DevOptions = {
-    port: port('--port / PORT', values.port ?? process.env.PORT, DEFAULT_CDN_PORT),
-    s3Port: port(
-      '--s3-port / LITEPIX_S3_PORT',
-      values['s3-port'] ?? process.env.LITEPIX_S3_PORT,
-      DEFAULT_S3_PORT,
-    ),
-    sqsPort: port(
-      '--sqs-port / LITEPIX_SQS_PORT',
-      values['sqs-port'] ?? process.env.LITEPIX_SQS_PORT,
-      DEFAULT_SQS_PORT,
-    ),
-    dataDir: values['data-dir'] ?? process.env.LITEPIX_DATA_DIR ?? '.litepix',
-    originalsBucket: process.env.LITEPIX_ORIGINALS_BUCKET || 'litepix-originals',
-    variantsBucket: process.env.LITEPIX_VARIANTS_BUCKET || 'litepix-variants',
-    seed: !values['no-seed'],
-    logLevel: process.env.LITEPIX_LOG_LEVEL ?? 'warn',
-  };
   // Loaded here only: miniflare and s3rver are not needed by the other commands.
   const { startDevStack } = await import('./dev-stack.ts');
   const stack = await startDevStack(options);
