@@ -17,15 +17,18 @@ import { Miniflare } from 'miniflare';
 import S3rver from 's3rver';
 import { readOriginConfig } from '../origin-fn/config.ts';
 import { createOriginServer } from '../origin-fn/http-adapter.ts';
+import { storeLog } from '../origin-fn/log.ts';
 import { createOriginRuntime } from '../origin-fn/runtime.ts';
 import type { createS3Client } from '../origin-fn/s3-client.ts';
 import { contentTypeOfName } from '../origin-fn/transform/formats.ts';
 import { readPrewarmConfig } from '../prewarm/config.ts';
+import { createS3PrewarmStore } from '../prewarm/prewarm-store.ts';
 import { startRuntimeWorker } from '../prewarm/queue-worker.ts';
 import { createPrewarmRuntime } from '../prewarm/runtime.ts';
 import { createSqsClient, queueFacts } from '../prewarm/sqs-client.ts';
 import { buildViewerBundle, readEdgeConfig } from '../scripts/build.ts';
 import { closeServer, type FrontDecision, startFront } from './local-front.ts';
+import { createOriginalsSync } from './local-originals-sync.ts';
 import { S3_CREDENTIALS } from './local-s3.ts';
 import { guardLocalS3 } from './local-s3-guard.ts';
 import { startLocalQueues } from './local-sqs.ts';
@@ -36,6 +39,8 @@ export { S3_CREDENTIALS };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
+/** The host of the local CDN's cache keys (Cache API), `<CACHE_HOST>/<variant URI>`. */
+const CACHE_HOST = 'http://litepix-dev.cache';
 
 export interface DevOptions {
   port: number;
@@ -115,13 +120,16 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     });
     const s3Address = await s3rver.run();
     cleanups.push(() => s3rver.close());
-    // s3rver answers anyone; the stack's S3 port is a door that checks signatures first.
+    // s3rver answers anyone; the stack's S3 port is a door that checks signatures first, and
+    // brings the variants up to date with a replaced or deleted original before it answers.
+    let syncOriginal: ((req: IncomingMessage) => Promise<void>) | undefined;
     const s3Door = await startFront({
       port: options.s3Port,
       name: 'the local S3',
       portSetting: '--s3-port or LITEPIX_S3_PORT',
       target: `http://${HOST}:${s3Address.port}`,
       decide: (req) => guardLocalS3(req, { publicReadBucket: options.variantsBucket }),
+      settle: async (req) => syncOriginal?.(req),
     });
     cleanups.push(() => closeServer(s3Door.server));
     const s3Endpoint = s3Door.url;
@@ -176,11 +184,28 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
       compatibilityFlags: ['nodejs_compat'],
       host: HOST,
       port: 0,
-      bindings: { VARIANTS_URL: `${s3Endpoint}/${options.variantsBucket}`, ORIGIN_URL: originUrl },
+      bindings: {
+        VARIANTS_URL: `${s3Endpoint}/${options.variantsBucket}`,
+        ORIGIN_URL: originUrl,
+        CACHE_HOST,
+      },
       cachePersist: join(options.dataDir, 'cache'),
     });
     cleanups.push(() => mf.dispose());
     const workerUrl = (await mf.ready).origin.replace('localhost', HOST);
+    syncOriginal = createOriginalsSync({
+      store: createS3PrewarmStore({ ...options, client, log: storeLog(log) }),
+      originalsBucket: options.originalsBucket,
+      grammar: config.grammar,
+      purge: async (uris) => {
+        // miniflare types CacheStorage from the Workers types, which this Node project lacks.
+        const caches = (await mf.getCaches()) as unknown as {
+          default: { delete(url: string): Promise<boolean> };
+        };
+        for (const uri of uris) await caches.default.delete(`${CACHE_HOST}${uri}`);
+      },
+      log,
+    });
     const front = await startFront({
       port: options.port,
       name: 'the local CDN',

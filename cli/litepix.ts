@@ -26,7 +26,7 @@ Commands:
   dev                 run the local CDN (s3rver + origin + the edge function in miniflare)
                       and the pre-warm queue (fauxqs) with one worker
   upload <file…>      put originals into the originals bucket (local stack by default)
-                      [--key <key> | --prefix <p>] [--bucket <real bucket>]
+                      [--key <key> | --prefix <p>] [--bucket <real bucket>] [--replace]
   url <key>           print the CDN URL of a variant, signed when secrets are configured
                       [--w n] [--h n] [--dpr n] [--fit f] [--q n|auto] [--f fmt] [--preset p] [--base url]
   prewarm <file|->    pre-warm the variants of Data Units and rewrite them with CDN URLs
@@ -67,6 +67,8 @@ Options:
   --prefix <p>       key prefix for every file (default: none, the file name is the key)
   --bucket <name>    a real bucket through the standard AWS environment (AWS_REGION,
                      AWS_PROFILE, AWS_ENDPOINT_URL_S3) instead of the local stack
+  --replace          replace a key that holds a different image (refused otherwise: browsers
+                     keep its old variants up to a year, so a changed picture wants a new key)
   -h, --help         this text
 `;
 
@@ -118,6 +120,7 @@ async function uploadCommand(args: string[]): Promise<void> {
       key: { type: 'string' },
       prefix: { type: 'string' },
       bucket: { type: 'string' },
+      replace: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
@@ -138,11 +141,11 @@ async function uploadCommand(args: string[]): Promise<void> {
     key: values.key,
     prefix: values.prefix,
     bucket: values.bucket,
+    replace: values.replace,
     s3Endpoint: local.s3Endpoint,
     cdnBase: local.cdnBase,
   });
-  for (const o of outcomes)
-    (o.ok ? console.log : console.error)(o.ok ? `uploaded ${o.message}` : `litepix: ${o.message}`);
+  for (const o of outcomes) (o.ok ? console.log : console.error)(o.ok ? o.message : `litepix: ${o.message}`);
   if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
 }
 

@@ -32,6 +32,12 @@ export interface FrontOptions {
   /** The server behind, http://127.0.0.1:PORT. */
   target: string;
   decide(req: IncomingMessage): FrontDecision | Promise<FrontDecision>;
+  /**
+   * Work that must be done after the server behind answered a request with 2xx and before the
+   * client hears so (the S3 door's original sync). If it fails, the client gets a 500 (S3
+   * clients retry it).
+   */
+  settle?: ((req: IncomingMessage) => Promise<void>) | undefined;
 }
 
 export class PortInUseError extends Error {}
@@ -50,7 +56,13 @@ function refuse(res: ServerResponse, { status, code, message, body }: Refusal): 
   );
 }
 
-function pass(req: IncomingMessage, res: ServerResponse, target: URL, headers: Record<string, string>): void {
+function pass(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: URL,
+  headers: Record<string, string>,
+  settle: FrontOptions['settle'],
+): void {
   const upstream = request(
     {
       host: target.hostname,
@@ -60,8 +72,21 @@ function pass(req: IncomingMessage, res: ServerResponse, target: URL, headers: R
       headers: { ...req.headers, ...headers },
     },
     (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      const status = answer.statusCode ?? 502;
+      const reply = () => {
+        res.writeHead(status, answer.headers);
+        answer.pipe(res);
+      };
+      if (!settle || status < 200 || status > 299) return reply();
+      settle(req).then(reply, (err: Error) => {
+        answer.resume();
+        refuse(res, {
+          status: 500,
+          code: 'InternalError',
+          message: `Stored, but what depends on it could not be updated (${err.message}); retry`,
+          body: 's3',
+        });
+      });
     },
   );
   upstream.on('error', (err) => {
@@ -85,7 +110,7 @@ export async function startFront(options: FrontOptions): Promise<{ server: Serve
         if ('refuse' in decision) {
           req.resume();
           refuse(res, decision.refuse);
-        } else pass(req, res, target, decision.headers ?? {});
+        } else pass(req, res, target, decision.headers ?? {}, options.settle);
       },
       (err: Error) => refuse(res, { status: 500, code: 'LOCAL_FRONT_FAILED', message: err.message }),
     );

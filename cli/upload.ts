@@ -2,10 +2,17 @@
  * `litepix upload <file…>`: puts originals into the originals bucket: the local stack's by
  * default, or a real bucket with --bucket and the standard AWS environment. Each file must be
  * an image (sniffed from its bytes, not its name) before anything is uploaded.
+ *
+ * A key that already holds other bytes is refused unless `replace` (--replace): variants are
+ * served `immutable` for a year, so viewers' browsers keep the old picture whatever the CDN
+ * does, and a changed picture belongs under a new key. Replaced anyway, the bucket and the CDN
+ * follow (the S3-event Lambda on AWS, the S3 door locally: cli/local-originals-sync.ts). The
+ * same bytes again are not uploaded again.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { checkSourceKey } from '../edge-fn/grammar/source-key.ts';
 import { ORIGIN_SETTINGS } from '../origin-fn/config.ts';
@@ -21,6 +28,8 @@ export interface UploadOptions {
   prefix?: string | undefined;
   /** A real bucket (AWS environment); undefined = the local stack. */
   bucket?: string | undefined;
+  /** Replace a key that already holds other bytes (refused otherwise). */
+  replace?: boolean | undefined;
   /** The local stack's S3 endpoint (used without --bucket). */
   s3Endpoint: string;
   cdnBase: string;
@@ -58,6 +67,28 @@ function client(options: UploadOptions): S3Client {
     return createS3Client({ region: originSetting('AWS_REGION'), endpoint, forcePathStyle: !!endpoint });
   }
   return localS3Client(options.s3Endpoint, { maxAttempts: 1 });
+}
+
+/**
+ * What the bucket holds at `key`: nothing, these very bytes (same MD5 ETag and type), or other
+ * bytes. A 403 (no s3:ListBucket: S3 hides whether the key exists) counts as nothing.
+ */
+async function existing(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  bytes: Buffer,
+  type: string,
+): Promise<'none' | 'same' | 'other'> {
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const md5 = createHash('md5').update(bytes).digest('hex');
+    return head.ETag?.replaceAll('"', '') === md5 && head.ContentType === type ? 'same' : 'other';
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || status === 403) return 'none';
+    throw err;
+  }
 }
 
 export function keyFor(file: string, options: Pick<UploadOptions, 'key' | 'prefix'>): string {
@@ -102,13 +133,36 @@ export async function upload(options: UploadOptions): Promise<UploadOutcome[]> {
         });
         continue;
       }
+      const where = `${bucket}/${key}`;
       try {
+        const held = await existing(s3, bucket, key, bytes, type);
+        if (held === 'same') {
+          outcomes.push({
+            file,
+            key,
+            ok: true,
+            message: `unchanged ${file}: ${where} holds these bytes already`,
+          });
+          continue;
+        }
+        if (held === 'other' && !options.replace) {
+          outcomes.push({
+            file,
+            key,
+            ok: false,
+            message:
+              `${file}: ${where} already holds a different image, not replaced. Browsers keep its variants ` +
+              'up to a year (immutable), so a changed picture belongs under a new key; --replace replaces ' +
+              'it anyway (its variants are made again, the CDN invalidated)',
+          });
+          continue;
+        }
         await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: type }));
         outcomes.push({
           file,
           key,
           ok: true,
-          message: `${file} → ${bucket}/${key} (${bytes.length} bytes, ${info})  ${options.cdnBase}/${encodeURI(key)}`,
+          message: `${held === 'other' ? 'replaced' : 'uploaded'} ${file} → ${where} (${bytes.length} bytes, ${info})  ${options.cdnBase}/${encodeURI(key)}`,
         });
       } catch (err) {
         const hint = options.bucket

@@ -3,14 +3,14 @@
 // runs, signed builds included (their `require('crypto')` is answered by node:crypto below).
 // Then it does what CloudFront does: cache lookup on the rewritten URI (Cache API), on a miss
 // the variants bucket, on 403/404 failover to the origin, cache what is cacheable, and say
-// `x-cache: Hit|Miss from litepix-dev`. Bindings (env): VARIANTS_URL, ORIGIN_URL.
+// `x-cache: Hit|Miss from litepix-dev`. Bindings (env): VARIANTS_URL, ORIGIN_URL, CACHE_HOST (the
+// cache keys' host: the stack deletes `<CACHE_HOST><variant URI>` when an original is replaced).
 //
 // The request's path as the viewer sent it comes in RAW_PATH_HEADER, set by the stack's front
 // server (cli/local-front.ts): workerd normalises `.`/`..` segments away when it parses the
 // URL, and CloudFront does not, so the function must see the raw one to refuse them.
 import { createHmac } from 'node:crypto';
 
-const CACHE_HOST = 'http://litepix-dev.cache';
 const PASS_HEADERS = [
   'content-type',
   'cache-control',
@@ -25,6 +25,7 @@ const PASS_HEADERS = [
 const RAW_PATH_HEADER = 'x-litepix-raw-path';
 let VARIANTS_URL = '';
 let ORIGIN_URL = '';
+let CACHE_HOST = '';
 
 // The CloudFront runtime's modules, as the signed bundle asks for them.
 // biome-ignore lint/correctness/noUnusedVariables: called by the prepended signed bundle
@@ -37,6 +38,7 @@ export default {
   fetch(request, env) {
     VARIANTS_URL = env.VARIANTS_URL;
     ORIGIN_URL = env.ORIGIN_URL;
+    CACHE_HOST = env.CACHE_HOST;
     return serve(request);
   },
 };
