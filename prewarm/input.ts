@@ -18,6 +18,7 @@
  *    object, else refused.
  * In NDJSON a line that is not valid JSON is a failed unit (PREWARM_BAD_JSON); the rest go on.
  */
+import { jsonProblem } from './json-problem.ts';
 import { type Line, type LineReader, lineReader } from './line-reader.ts';
 import type { InputItem } from './prewarmer.ts';
 
@@ -42,7 +43,7 @@ function parseText(text: string, seq: number, where = ''): InputItem {
       seq,
       error: {
         code: 'PREWARM_BAD_JSON',
-        message: `Data Unit ${seq}${where} is not valid JSON: ${(err as Error).message}`,
+        message: `Data Unit ${seq}${where} is not valid JSON: ${jsonProblem(text, err)}`,
       },
     };
   }
