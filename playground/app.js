@@ -31,10 +31,26 @@ function facts(list, rows) {
   }
 }
 
+// What a refused request says: the API's JSON message, else its text, else its status (never
+// a JSON.parse error of its own about a body that is not JSON).
 async function errorText(res) {
-  const type = res.headers.get('content-type') || '';
-  if (type.startsWith('application/json')) return (await res.json()).message;
-  return (await res.text()).trim() || `HTTP ${res.status}`;
+  const text = (await res.text().catch(() => '')).trim();
+  if ((res.headers.get('content-type') || '').startsWith('application/json')) {
+    try {
+      const message = JSON.parse(text).message;
+      if (typeof message === 'string' && message) return message;
+    } catch {
+      // not the JSON it says it is: show the text
+    }
+  }
+  return text.slice(0, 300) || `HTTP ${res.status} ${res.statusText}`.trim();
+}
+
+// An error replaces the result it is about: the variant and figures of an earlier request
+// are hidden, so they are never read as the answer to the new one.
+function fail(message) {
+  $('result').hidden = true;
+  say(message, true);
 }
 
 function addOriginal(key, bytes, select = false) {
@@ -120,7 +136,7 @@ async function update() {
   if (!built.ok) {
     const message = await errorText(built);
     markInvalid(message);
-    if (run === sequence) say(message, true);
+    if (run === sequence) fail(message);
     return;
   }
   markInvalid('');
@@ -130,7 +146,7 @@ async function update() {
   const source = await original(key);
   const first = await timedFetch(url, headers);
   if (!first.res.ok) {
-    if (run === sequence) say(`${first.res.status}: ${await errorText(first.res)}`, true);
+    if (run === sequence) fail(`${first.res.status}: ${await errorText(first.res)}`);
     return;
   }
   const second = await timedFetch(url, headers);
@@ -172,7 +188,7 @@ async function uploadFile(file) {
     body: file,
   });
   if (!res.ok) {
-    say(`Upload refused: ${await errorText(res)}`, true);
+    fail(`Upload refused: ${await errorText(res)}`);
     return;
   }
   const body = await res.json();
@@ -181,7 +197,7 @@ async function uploadFile(file) {
 }
 
 function guard(task) {
-  return () => task().catch((err) => say(`Something went wrong: ${err.message}`, true));
+  return () => task().catch((err) => fail(`Something went wrong: ${err.message}`));
 }
 
 let timer;
@@ -216,9 +232,16 @@ function sayUnits(message, isError = false) {
   unitsStatus.classList.toggle('error', isError);
 }
 
-function cell(text) {
+function failUnits(message) {
+  $('units-result').hidden = true;
+  sayUnits(message, true);
+}
+
+// Each cell carries its column's name: on a phone the rows are shown as cards of label: value.
+function cell(label, text) {
   const td = document.createElement('td');
   td.textContent = text;
+  td.dataset.label = label;
   return td;
 }
 
@@ -231,7 +254,7 @@ async function prewarmUnits() {
     body: $('units-input').value,
   });
   if (!res.ok) {
-    sayUnits(await errorText(res), true);
+    failUnits(await errorText(res));
     return;
   }
   const { totals, results } = await res.json();
@@ -239,20 +262,20 @@ async function prewarmUnits() {
   for (const { report } of results) {
     if (report.images.length === 0) {
       const tr = document.createElement('tr');
-      const why = cell(`failed: ${report.message}`);
+      const why = cell('Status', `failed: ${report.message}`);
       why.colSpan = 4;
-      tr.append(cell(report.id ?? `#${report.seq}`), cell('—'), why);
+      tr.append(cell('Unit', report.id ?? `#${report.seq}`), cell('Image', '—'), why);
       rows.push(tr);
     }
     for (const image of report.images) {
       const tr = document.createElement('tr');
       tr.append(
-        cell(report.id ?? `#${report.seq}`),
-        cell(image.ref),
-        cell(image.status === 'failed' ? `failed: ${image.message}` : image.status),
-        cell(image.bytesBefore === undefined ? '—' : formatBytes(image.bytesBefore)),
-        cell(image.bytesAfter === undefined ? '—' : formatBytes(image.bytesAfter)),
-        cell(image.savings === undefined ? '—' : `${(image.savings * 100).toFixed(1)}%`),
+        cell('Unit', report.id ?? `#${report.seq}`),
+        cell('Image', image.ref),
+        cell('Status', image.status === 'failed' ? `failed: ${image.message}` : image.status),
+        cell('Original', image.bytesBefore === undefined ? '—' : formatBytes(image.bytesBefore)),
+        cell('Variant', image.bytesAfter === undefined ? '—' : formatBytes(image.bytesAfter)),
+        cell('Saved', image.savings === undefined ? '—' : `${(image.savings * 100).toFixed(1)}%`),
       );
       rows.push(tr);
     }
@@ -272,7 +295,7 @@ async function prewarmUnits() {
 
 $('units-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  prewarmUnits().catch((err) => sayUnits(`Something went wrong: ${err.message}`, true));
+  prewarmUnits().catch((err) => failUnits(`Something went wrong: ${err.message}`));
 });
 
 guard(async () => {

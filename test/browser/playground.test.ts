@@ -236,6 +236,52 @@ describe('the playground in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('on a phone: an error hides the result it replaces, and bad Data Units read as cards with a plain reason', async () => {
+    const { page, errors } = await openPage(390, 844);
+    await variantWidth(page, 768);
+    expect(await page.locator('#result').isVisible()).toBe(true);
+    // A bad value after a success: the old variant and its figures are not left under the error.
+    await page.locator('#q').fill('150');
+    await page.locator('#q').press('Enter');
+    await expect.poll(() => page.locator('#status').getAttribute('class'), { timeout: 30_000 }).toBe('error');
+    expect(await page.locator('#status').textContent()).toMatch(/^Invalid quality "150"/);
+    expect(await page.locator('#result').isVisible()).toBe(false);
+    // Put right, the result is back.
+    await page.locator('#q').fill('auto');
+    await page.locator('#w').fill('300');
+    await page.locator('#w').press('Enter');
+    await variantWidth(page, 320);
+    expect(await page.locator('#result').isVisible()).toBe(true);
+
+    await page
+      .locator('#units-input')
+      .fill('{"id": "a", "cover": "samples/kodim15.png"\n{"id": "b", "cover": "samples/kodim15.png"}');
+    await page.locator('#units-form button[type="submit"]').click();
+    await expect
+      .poll(() => page.locator('#units-status').textContent(), { timeout: 60_000 })
+      .toMatch(/^1 of 2 units done, 1 failed; /);
+    const cards = await page.locator('#units-rows td').evaluateAll((tds) =>
+      tds.map((td) => ({
+        label: (td as HTMLElement).dataset.label,
+        text: td.textContent,
+        display: getComputedStyle(td).display,
+        right: td.getBoundingClientRect().right,
+      })),
+    );
+    expect(cards.find((c) => c.label === 'Status')?.text).toBe(
+      `failed: Data Unit 1 (line 1) is not valid JSON: it breaks at column 43 (expected ',' or '}' after property value), just after: …"cover": "samples/kodim15.png"`,
+    );
+    for (const c of cards) {
+      expect(c.display).toBe('grid');
+      expect(c.right).toBeLessThanOrEqual(390);
+    }
+    expect(await page.locator('#units-result thead').boundingBox()).toMatchObject({ height: 1 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.locator('#units').screenshot({ path: join(ARTIFACTS, 'playground-phone-data-units.png') });
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
   it('ignores a cross-site form POST from another page the developer opens', async () => {
     // An "evil" page on another local port (same site, other origin), as any tab could be.
     const target = `${stack.url}/__litepix/api/upload?name=planted.jpg`;
