@@ -17,7 +17,6 @@ import { Miniflare } from 'miniflare';
 import S3rver from 's3rver';
 import { readOriginConfig } from '../origin-fn/config.ts';
 import { createOriginServer } from '../origin-fn/http-adapter.ts';
-import { storeLog } from '../origin-fn/log.ts';
 import { createOriginRuntime } from '../origin-fn/runtime.ts';
 import type { createS3Client } from '../origin-fn/s3-client.ts';
 import { contentTypeOfName } from '../origin-fn/transform/formats.ts';
@@ -148,6 +147,7 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
       client,
       log,
       transformer,
+      storeOptions,
       handler: origin,
     } = createOriginRuntime(config, {
       credentials: S3_CREDENTIALS,
@@ -194,7 +194,7 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     cleanups.push(() => mf.dispose());
     const workerUrl = (await mf.ready).origin.replace('localhost', HOST);
     syncOriginal = createOriginalsSync({
-      store: createS3PrewarmStore({ ...options, client, log: storeLog(log) }),
+      store: createS3PrewarmStore(storeOptions),
       originalsBucket: options.originalsBucket,
       grammar: config.grammar,
       purge: async (uris) => {

@@ -1,7 +1,13 @@
 /**
  * The storage port. The origin reads originals and reads/writes variants only through it;
- * the S3 adapter (s3-store.ts) is one implementation.
+ * the S3 adapter (s3-store.ts) is one implementation, the memory store (prewarm/memory-store.ts)
+ * another: both answer with the errors and metadata shape below.
  */
+import { notFound, tooLarge } from './errors.ts';
+
+/** A key in a message: JSON-quoted, cut at 200 characters. */
+export const quoteKey = (value: string) =>
+  JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
 
 export interface StoredObject {
   bytes: Buffer;
@@ -40,4 +46,20 @@ export interface ImageStore {
   getVariant(key: string, options?: StoreCallOptions): Promise<StoredObject | undefined>;
   /** Writes a complete variant in one request (never a partial object). 503 on a storage fault. */
   putVariant(variant: PutVariant, options?: StoreCallOptions): Promise<void>;
+}
+
+/** The store's answers about originals, the same from every adapter. */
+export const originalNotFound = (key: string, cause?: unknown) =>
+  notFound(`Original image ${quoteKey(key)} not found`, cause);
+export const originalTooLarge = (key: string, bytes: number, maxBytes: number) =>
+  tooLarge(
+    'IMG_TOO_LARGE',
+    `Original image ${quoteKey(key)} is ${bytes} bytes; the limit is ${maxBytes} bytes`,
+  );
+
+/** User metadata with its keys lower-case (S3 clients differ in the case they hand back). */
+export function lowerCaseKeys(metadata: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata ?? {})) out[name.toLowerCase()] = value;
+  return out;
 }

@@ -10,7 +10,7 @@ import type { ImageStore } from './image-store.ts';
 import { createLog, type Log, storeLog } from './log.ts';
 import { createOriginHandler, type OriginHandler } from './origin-handler.ts';
 import { createS3Client, type S3ClientOptions } from './s3-client.ts';
-import { createS3Store } from './s3-store.ts';
+import { createS3Store, type S3StoreOptions } from './s3-store.ts';
 import { createTransformer } from './transform/index.ts';
 import type { Transformer } from './transform/types.ts';
 
@@ -26,6 +26,8 @@ export interface OriginRuntime {
   log: Log;
   client: S3Client;
   store: ImageStore;
+  /** What the store was built from (for another store over the same client: the dev stack's). */
+  storeOptions: S3StoreOptions;
   transformer: Transformer;
   handler: OriginHandler;
 }
@@ -39,26 +41,34 @@ function createS3ClientFor(config: OriginConfig, options: RuntimeOptions = {}): 
   });
 }
 
-/** What every role shares: its log, its S3 client and its transformer, from one configuration. */
-export function createRuntimeBase(
-  config: OriginConfig,
-  options: RuntimeOptions = {},
-): { log: Log; client: S3Client; transformer: Transformer } {
+export interface RuntimeBase {
+  log: Log;
+  client: S3Client;
+  transformer: Transformer;
+  /** What either S3 store (the origin's, pre-warm's) is built from. */
+  storeOptions: S3StoreOptions;
+}
+
+/** What every role shares: its log, its S3 client and store options, its transformer, from one configuration. */
+export function createRuntimeBase(config: OriginConfig, options: RuntimeOptions = {}): RuntimeBase {
+  const log = options.log ?? createLog({ level: config.logLevel });
+  const client = createS3ClientFor(config, options);
   return {
-    log: options.log ?? createLog({ level: config.logLevel }),
-    client: createS3ClientFor(config, options),
+    log,
+    client,
     transformer: createTransformer(config.limits),
+    storeOptions: {
+      client,
+      originalsBucket: config.originalsBucket,
+      variantsBucket: config.variantsBucket,
+      log: storeLog(log),
+    },
   };
 }
 
 export function createOriginRuntime(config: OriginConfig, options: RuntimeOptions = {}): OriginRuntime {
-  const { log, client, transformer } = createRuntimeBase(config, options);
-  const store = createS3Store({
-    client,
-    originalsBucket: config.originalsBucket,
-    variantsBucket: config.variantsBucket,
-    log: storeLog(log),
-  });
+  const { log, client, transformer, storeOptions } = createRuntimeBase(config, options);
+  const store = createS3Store(storeOptions);
   const handler = createOriginHandler({
     store,
     transformer,
@@ -67,5 +77,5 @@ export function createOriginRuntime(config: OriginConfig, options: RuntimeOption
     requestTimeoutMs: config.requestTimeoutMs,
     log,
   });
-  return { config, log, client, store, transformer, handler };
+  return { config, log, client, store, storeOptions, transformer, handler };
 }

@@ -24,8 +24,17 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { badRequest, ImageError, notFound, storageUnavailable, tooLarge } from './errors.ts';
-import type { ImageStore, PutVariant, StoreCallOptions, StoredObject } from './image-store.ts';
+import { badRequest, ImageError, storageUnavailable, tooLarge } from './errors.ts';
+import {
+  type ImageStore,
+  lowerCaseKeys,
+  originalNotFound,
+  originalTooLarge,
+  type PutVariant,
+  quoteKey,
+  type StoreCallOptions,
+  type StoredObject,
+} from './image-store.ts';
 import { BodyTooLargeError, readCapped } from './read-capped.ts';
 
 /** The part of the structured logger the store uses. */
@@ -44,15 +53,31 @@ export interface S3StoreOptions {
 const MAX_KEY_BYTES = 1024;
 const UNAVAILABLE_MESSAGE = 'Image storage is temporarily unavailable; retry in a moment';
 
+/**
+ * A storage fault as every S3 adapter reports it: logged with its loggable facts (op, bucket,
+ * key, the SDK's name and status), returned as the 503 ImageError the caller throws.
+ */
+export function storageFault(
+  log: StoreLog | undefined,
+  op: string,
+  bucket: string,
+  key: string,
+  err: unknown,
+): ImageError {
+  log?.warn('s3 request failed', { op, bucket, key, ...describe(err) });
+  return storageUnavailable(UNAVAILABLE_MESSAGE, err);
+}
+
+/** A missing object (NoSuchKey, NotFound, another 404), not a missing bucket or another fault. */
+export const isMissingObject = (err: unknown): boolean => classify(err) === 'not-found';
+
 export function createS3Store(options: S3StoreOptions): ImageStore {
   const { client, originalsBucket, variantsBucket, log } = options;
   checkBucket('originalsBucket', originalsBucket);
   checkBucket('variantsBucket', variantsBucket);
 
-  const fail = (op: string, bucket: string, key: string, err: unknown): ImageError => {
-    log?.warn('s3 request failed', { op, bucket, key, ...describe(err) });
-    return storageUnavailable(UNAVAILABLE_MESSAGE, err);
-  };
+  const fail = (op: string, bucket: string, key: string, err: unknown) =>
+    storageFault(log, op, bucket, key, err);
 
   return {
     async getOriginal(key, maxBytes, options) {
@@ -68,7 +93,7 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
         );
       } catch (err) {
         const kind = classify(err);
-        if (kind === 'not-found') throw notFound(`Original image ${quote(key)} not found`, err);
+        if (kind === 'not-found') throw originalNotFound(key, err);
         if (kind === 'access-denied') {
           log?.warn('s3 access denied, treated as not found', {
             op: 'getOriginal',
@@ -76,24 +101,21 @@ export function createS3Store(options: S3StoreOptions): ImageStore {
             key,
             ...describe(err),
           });
-          throw notFound(`Original image ${quote(key)} not found`, err);
+          throw originalNotFound(key, err);
         }
         throw fail('getOriginal', originalsBucket, key, err);
       }
       const body = nodeBody(out.Body);
       if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
         body.destroy();
-        throw tooLarge(
-          'IMG_TOO_LARGE',
-          `Original image ${quote(key)} is ${out.ContentLength} bytes; the limit is ${maxBytes} bytes`,
-        );
+        throw originalTooLarge(key, out.ContentLength, maxBytes);
       }
       let bytes: Buffer;
       try {
         bytes = await readCapped(body, maxBytes, out.ContentLength, options?.signal);
       } catch (err) {
         if (err instanceof BodyTooLargeError) {
-          throw tooLarge('IMG_TOO_LARGE', `Original image ${quote(key)} is larger than ${maxBytes} bytes`);
+          throw tooLarge('IMG_TOO_LARGE', `Original image ${quoteKey(key)} is larger than ${maxBytes} bytes`);
         }
         throw fail('getOriginal', originalsBucket, key, err);
       }
@@ -188,8 +210,7 @@ function nodeBody(body: GetObjectCommandOutput['Body']): Readable {
 }
 
 function toStoredObject(out: GetObjectCommandOutput, bytes: Buffer): StoredObject {
-  const metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(out.Metadata ?? {})) metadata[name.toLowerCase()] = value;
+  const metadata = lowerCaseKeys(out.Metadata);
   return {
     bytes,
     contentType: out.ContentType,
@@ -206,7 +227,7 @@ function checkKey(key: string): void {
   if (bad) {
     throw badRequest(
       'IMG_BAD_KEY',
-      `Invalid storage key ${quote(key)}: expected 1 to ${MAX_KEY_BYTES} bytes without control characters`,
+      `Invalid storage key ${quoteKey(key)}: expected 1 to ${MAX_KEY_BYTES} bytes without control characters`,
     );
   }
 }
@@ -223,8 +244,4 @@ function checkBucket(name: string, bucket: string): void {
   if (!isBucketName(bucket)) {
     throw new RangeError(`Invalid ${name} ${JSON.stringify(bucket)}: expected an S3 bucket name`);
   }
-}
-
-function quote(value: string): string {
-  return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
 }

@@ -5,8 +5,12 @@
  * bytes). For benches, tests and embedding litepix without S3; it implements the pre-warm port,
  * which extends the origin's, so both cores run on it.
  */
-import { notFound, tooLarge } from '../origin-fn/errors.ts';
-import type { StoredObject } from '../origin-fn/image-store.ts';
+import {
+  lowerCaseKeys,
+  originalNotFound,
+  originalTooLarge,
+  type StoredObject,
+} from '../origin-fn/image-store.ts';
 import { etagOf } from '../origin-fn/produce-variant.ts';
 import type { ObjectInfo, PrewarmStore } from './prewarm-store.ts';
 
@@ -22,9 +26,13 @@ function stored(
   contentType: string | undefined,
   metadata: Record<string, string>,
 ): StoredObject {
-  const lower: Record<string, string> = {};
-  for (const [k, v] of Object.entries(metadata)) lower[k.toLowerCase()] = v;
-  return { bytes, contentType, etag: etagOf(bytes), lastModified: new Date(), metadata: lower };
+  return {
+    bytes,
+    contentType,
+    etag: etagOf(bytes),
+    lastModified: new Date(),
+    metadata: lowerCaseKeys(metadata),
+  };
 }
 
 function info(object: StoredObject): ObjectInfo {
@@ -48,12 +56,8 @@ export function createMemoryStore(): MemoryStore {
     },
     async getOriginal(key, maxBytes) {
       const object = originals.get(key);
-      if (!object) throw notFound(`Original image ${JSON.stringify(key)} not found`);
-      if (object.bytes.length > maxBytes)
-        throw tooLarge(
-          'IMG_TOO_LARGE',
-          `Original image ${JSON.stringify(key)} is ${object.bytes.length} bytes; the limit is ${maxBytes} bytes`,
-        );
+      if (!object) throw originalNotFound(key);
+      if (object.bytes.length > maxBytes) throw originalTooLarge(key, object.bytes.length, maxBytes);
       return object;
     },
     async getVariant(key) {

@@ -2,8 +2,9 @@
  * The storage pre-warm needs beyond the origin's ImageStore port: HEAD (skip what exists, size
  * of an original), listing and deleting an original's variants (S3-event Lambda), and writing
  * ingested originals. `createS3PrewarmStore` extends the origin's S3 adapter over the same client,
- * with the same error mapping: a missing object is `undefined`, any other fault a 503 ImageError
- * (transient, retried by the scheduler).
+ * with its error mapping, logging and metadata handling (exported by s3-store.ts, not copied): a
+ * missing object is `undefined`, any other fault a logged 503 ImageError (transient, retried by
+ * the scheduler).
  */
 import {
   DeleteObjectsCommand,
@@ -13,8 +14,8 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { storageUnavailable } from '../origin-fn/errors.ts';
-import type { ImageStore } from '../origin-fn/image-store.ts';
-import { createS3Store, type S3StoreOptions } from '../origin-fn/s3-store.ts';
+import { type ImageStore, lowerCaseKeys } from '../origin-fn/image-store.ts';
+import { createS3Store, isMissingObject, type S3StoreOptions, storageFault } from '../origin-fn/s3-store.ts';
 
 export interface ObjectInfo {
   bytes: number;
@@ -40,37 +41,25 @@ export interface PrewarmStore extends ImageStore {
   deleteVariants(keys: string[]): Promise<void>;
 }
 
-const UNAVAILABLE = 'Image storage is temporarily unavailable; retry in a moment';
-
-function isMissing(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const name = 'name' in err ? err.name : undefined;
-  const meta = '$metadata' in err ? (err.$metadata as { httpStatusCode?: number }) : undefined;
-  return name === 'NotFound' || name === 'NoSuchKey' || meta?.httpStatusCode === 404;
-}
-
 function info(out: HeadObjectCommandOutput): ObjectInfo {
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(out.Metadata ?? {})) metadata[k.toLowerCase()] = v;
   return {
     bytes: out.ContentLength ?? 0,
     etag: out.ETag?.replaceAll('"', ''),
     lastModified: out.LastModified,
     contentType: out.ContentType,
-    metadata,
+    metadata: lowerCaseKeys(out.Metadata),
   };
 }
 
 export function createS3PrewarmStore(options: S3StoreOptions): PrewarmStore {
-  const { client, originalsBucket, variantsBucket } = options;
+  const { client, originalsBucket, variantsBucket, log } = options;
   const base = createS3Store(options);
   const head = async (Bucket: string, Key: string) => {
     try {
       return info(await client.send(new HeadObjectCommand({ Bucket, Key })));
     } catch (err) {
-      if (isMissing(err)) return undefined;
-      options.log?.warn('s3 request failed', { op: 'head', bucket: Bucket, key: Key });
-      throw storageUnavailable(UNAVAILABLE, err);
+      if (isMissingObject(err)) return undefined;
+      throw storageFault(log, 'head', Bucket, Key, err);
     }
   };
   return {
@@ -89,7 +78,7 @@ export function createS3PrewarmStore(options: S3StoreOptions): PrewarmStore {
           }),
         );
       } catch (err) {
-        throw storageUnavailable(UNAVAILABLE, err);
+        throw storageFault(log, 'putOriginal', originalsBucket, key, err);
       }
     },
     async listVariants(prefix) {
@@ -105,7 +94,7 @@ export function createS3PrewarmStore(options: S3StoreOptions): PrewarmStore {
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
         } while (token);
       } catch (err) {
-        throw storageUnavailable(UNAVAILABLE, err);
+        throw storageFault(log, 'listVariants', variantsBucket, prefix, err);
       }
       return out;
     },
@@ -122,7 +111,7 @@ export function createS3PrewarmStore(options: S3StoreOptions): PrewarmStore {
           );
           failed = out.Errors?.length ?? 0;
         } catch (err) {
-          throw storageUnavailable(UNAVAILABLE, err);
+          throw storageFault(log, 'deleteVariants', variantsBucket, batch[0] ?? '', err);
         }
         if (failed > 0)
           throw storageUnavailable(`${failed} of ${batch.length} variants could not be deleted; retry`);

@@ -5,7 +5,7 @@
  */
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type Log, storeLog } from '../origin-fn/log.ts';
+import type { Log } from '../origin-fn/log.ts';
 import { createRuntimeBase, type RuntimeOptions } from '../origin-fn/runtime.ts';
 import type { PrewarmConfig } from './config.ts';
 import { createCloudFrontInvalidator, type Invalidator } from './invalidation.ts';
@@ -29,13 +29,8 @@ export interface PrewarmRuntime {
 }
 
 export function createPrewarmRuntime(config: PrewarmConfig, options: RuntimeOptions = {}): PrewarmRuntime {
-  const { log, client, transformer } = createRuntimeBase(config, options);
-  const store = createS3PrewarmStore({
-    client,
-    originalsBucket: config.originalsBucket,
-    variantsBucket: config.variantsBucket,
-    log: storeLog(log),
-  });
+  const { log, client, transformer, storeOptions } = createRuntimeBase(config, options);
+  const store = createS3PrewarmStore(storeOptions);
   const settings = { ...config, s3Endpoint: config.endpoint };
   const limiters = createPrewarmLimiters(config.concurrency);
   const lane = () => createPrewarmer({ store, transformer, settings, log, limiters });
