@@ -31,6 +31,8 @@ export interface HandlerOptions {
   /** Reach the store through another endpoint (e.g. a proxy in front of s3rver). */
   endpoint?: string;
   requestTimeoutMs?: number;
+  /** Wraps the store the handler gets (to watch its calls). */
+  wrapStore?: (store: ImageStore) => ImageStore;
 }
 
 export async function startOriginStack(): Promise<OriginStack> {
@@ -60,7 +62,9 @@ export async function startOriginStack(): Promise<OriginStack> {
   const build = (options: HandlerOptions) => {
     const limits = options.limits ?? DEFAULT_LIMITS;
     return createOriginHandler({
-      store: options.fastFail || options.endpoint ? makeStore(!!options.fastFail, options.endpoint) : store,
+      store: (options.wrapStore ?? ((s: ImageStore) => s))(
+        options.fastFail || options.endpoint ? makeStore(!!options.fastFail, options.endpoint) : store,
+      ),
       transformer: options.transformer ?? createTransformer(limits),
       grammar: DEFAULT_GRAMMAR_CONFIG,
       limits,

@@ -22,6 +22,8 @@ export interface TcpProxy {
   readonly connections: number;
   /** Server chunks still held back by `delayMs` (0 once every delayed answer is through or dropped). */
   readonly delayedChunks: number;
+  /** Server chunks that were held back by `delayMs` and then reached the client. */
+  readonly deliveredLate: number;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let connections = 0;
+  let deliveredLate = 0;
 
   const server = createServer((client) => {
     connections++;
@@ -66,6 +69,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       }
       const timer = setTimeout(() => {
         timers.delete(timer);
+        if (!client.destroyed) deliveredLate++;
         forward();
       }, settings.delayMs);
       timers.add(timer);
@@ -86,6 +90,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
     get delayedChunks() {
       return timers.size;
+    },
+    get deliveredLate() {
+      return deliveredLate;
     },
     async stop() {
       for (const timer of timers) clearTimeout(timer);
