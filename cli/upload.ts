@@ -91,6 +91,18 @@ async function existing(
   }
 }
 
+/** Why a request to the bucket failed, and what to check. */
+function failure(err: unknown, options: UploadOptions): string {
+  const { name, code } = err as { name?: string; code?: string };
+  if (options.bucket) return `${code ?? name ?? 'error'}; check AWS_REGION / AWS_PROFILE and the bucket name`;
+  if (code === 'ECONNREFUSED')
+    return (
+      `no local stack answers at ${options.s3Endpoint}. Start it with npm start, or, if it runs ` +
+      'with another --data-dir, point LITEPIX_DATA_DIR at that dir (its stack.json says where it listens)'
+    );
+  return `${code ?? name ?? 'error'} from the local stack at ${options.s3Endpoint}; is litepix dev (npm start) running?`;
+}
+
 export function keyFor(file: string, options: Pick<UploadOptions, 'key' | 'prefix'>): string {
   if (options.key) return options.key;
   const prefix = options.prefix ? `${options.prefix.replace(/\/+$/, '')}/` : '';
@@ -165,15 +177,7 @@ export async function upload(options: UploadOptions): Promise<UploadOutcome[]> {
           message: `${held === 'other' ? 'replaced' : 'uploaded'} ${file} → ${where} (${bytes.length} bytes, ${info})  ${options.cdnBase}/${encodeURI(key)}`,
         });
       } catch (err) {
-        const hint = options.bucket
-          ? 'check AWS_REGION / AWS_PROFILE and the bucket name'
-          : 'is `litepix dev` (npm start) running?';
-        outcomes.push({
-          file,
-          key,
-          ok: false,
-          message: `${file}: upload failed (${(err as Error).name}); ${hint}`,
-        });
+        outcomes.push({ file, key, ok: false, message: `${file}: upload failed: ${failure(err, options)}` });
       }
     }
   } finally {
