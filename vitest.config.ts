@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// The AWS SDK's nine-line notice about Node 22 (as cli/litepix.ts does for the commands): the
+// SDK version is pinned, so it says nothing a test run can act on. Workers and children inherit it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /**
  * Tests by cost, as three vitest projects (`npm test` runs them all; `npm run test:unit` and
  * friends run one):
