@@ -69,12 +69,12 @@ export function throwawayDevOptions(overrides: Partial<DevOptions> = {}): DevOpt
     port: 0,
     s3Port: 0,
     sqsPort: 0,
-    dataDir: mkdtempSync(join(tmpdir(), 'litepix-stack-')),
     originalsBucket: 'litepix-originals',
     variantsBucket: 'litepix-variants',
     seed: true,
     logLevel: 'silent',
     ...overrides,
+    dataDir: overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'litepix-stack-')),
   };
 }
 
@@ -135,14 +135,15 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
 
     // The origin is assembled as the Lambda's is, from the same LITEPIX_* settings (limits,
     // q=auto, request budget), pointed at the local S3.
-    const config = readOriginConfig({
+    const localEnv = {
       ...process.env,
       AWS_ENDPOINT_URL_S3: s3Endpoint,
       AWS_REGION: 'us-east-1',
       LITEPIX_ORIGINALS_BUCKET: options.originalsBucket,
       LITEPIX_VARIANTS_BUCKET: options.variantsBucket,
       LITEPIX_LOG_LEVEL: options.logLevel,
-    });
+    };
+    const config = readOriginConfig(localEnv);
     const {
       client,
       log,
@@ -224,16 +225,7 @@ export async function startDevStack(options: DevOptions): Promise<DevStack> {
     cleanups.push(() => queues.stop());
     if (options.worker !== false) {
       const stopWorker = await startLocalWorker({
-        env: {
-          ...process.env,
-          AWS_ENDPOINT_URL_S3: s3Endpoint,
-          AWS_REGION: 'us-east-1',
-          LITEPIX_ORIGINALS_BUCKET: options.originalsBucket,
-          LITEPIX_VARIANTS_BUCKET: options.variantsBucket,
-          LITEPIX_RESULTS_BUCKET: resultsBucket,
-          LITEPIX_CDN_BASE: url,
-          LITEPIX_LOG_LEVEL: options.logLevel,
-        },
+        env: { ...localEnv, LITEPIX_RESULTS_BUCKET: resultsBucket, LITEPIX_CDN_BASE: url },
         queueUrl: queues.queueUrl,
         signingSecret: edgeConfig.secrets[0],
       });

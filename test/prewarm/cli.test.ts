@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../../cli/dev-stack.ts';
 import { fixture } from '../helpers/images.ts';
-import { startCli } from '../helpers/local-stack.ts';
+import { devOptions, startCli } from '../helpers/local-stack.ts';
 import { type PrewarmStack, startPrewarmStack } from './helpers.ts';
 
 const CHROME = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
@@ -64,16 +64,7 @@ describe('litepix prewarm against the local stack (npm start)', () => {
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'litepix-prewarm-cli-'));
-    stack = await startDevStack({
-      port: 0,
-      s3Port: 0,
-      sqsPort: 0,
-      dataDir: join(dir, 'data'),
-      originalsBucket: 'litepix-originals',
-      variantsBucket: 'litepix-variants',
-      seed: true,
-      logLevel: 'silent',
-    });
+    stack = await startDevStack(devOptions({ dataDir: join(dir, 'data') }));
   });
   afterAll(async () => {
     await stack?.stop();
