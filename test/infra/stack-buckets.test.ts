@@ -1,13 +1,9 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
 import { bucketByRule, distributionArn, idOf, templates } from './stack-helpers.ts';
 
-let base: Template;
-let full: Template;
-
-beforeAll(async () => {
-  ({ base, full } = await templates());
-});
+// Synthesized once for this file, before its tests are collected.
+const { base, full } = await templates();
 
 describe('buckets', () => {
   it('originals, variants and results are private, encrypted, TLS-only and kept', () => {

@@ -1,16 +1,12 @@
-import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
 import { KVS_SECRETS_KEY } from '../../edge-fn/kvs-secrets.ts';
 import { buildBundle } from '../edge/bundle.ts';
 import { bucketByRule, CERT, idOf, templates } from './stack-helpers.ts';
 import { synthStack, viewerBundle } from './synth.ts';
 
-let base: Template;
-let full: Template;
-
-beforeAll(async () => {
-  ({ base, full } = await templates());
-});
+// Synthesized once for this file, before its tests are collected.
+const { base, full } = await templates();
 
 describe('viewer function', () => {
   it('is cloudfront-js-2.0 running the built bundle, published, with no KeyValueStore when unsigned', async () => {

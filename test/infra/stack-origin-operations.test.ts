@@ -1,15 +1,11 @@
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveGrammarConfig } from '../../edge-fn/grammar/resolve-config.ts';
 import { bucketByRule, distributionArn, fnByHandler, idOf, templates } from './stack-helpers.ts';
 import { synthStack } from './synth.ts';
 
-let base: Template;
-let full: Template;
-
-beforeAll(async () => {
-  ({ base, full } = await templates());
-});
+// Synthesized once for this file, before its tests are collected.
+const { base, full } = await templates();
 
 describe('origin Lambda', () => {
   it('Node.js 24 on arm64, 2048 MB, 30 s, configured by environment', () => {

@@ -1,5 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveGrammarConfig } from '../../edge-fn/grammar/resolve-config.ts';
 import {
   bucketByRule,
@@ -11,12 +11,8 @@ import {
 } from './stack-helpers.ts';
 import { synthStack } from './synth.ts';
 
-let base: Template;
-let full: Template;
-
-beforeAll(async () => {
-  ({ base, full } = await templates());
-});
+// Synthesized once for this file, before its tests are collected.
+const { base, full } = await templates();
 
 describe('pre-warm', () => {
   it('a queue with a dead-letter queue, SSE and a visibility timeout of six Lambda timeouts', () => {
