@@ -114,6 +114,28 @@ export function classifyRef(text: string, ctx: RefContext, selected: boolean): I
   return ref.kind === 'invalid' && !selected ? undefined : ref;
 }
 
+/**
+ * Why auto-detection took no string of a unit as an image. When one is an http(s) URL of an
+ * image under another base (`http://127.0.0.1:8080/a.jpg` while the CDN is on another port),
+ * it is named with the setting that would take it, rather than passed over in silence.
+ */
+export function noImagesReason(strings: Iterable<{ value: string }>, ctx: RefContext): string {
+  const reason = 'no string in it is an image URL under the CDN base, an s3:// URI or an image key';
+  for (const { value: text } of strings) {
+    let url: URL;
+    try {
+      url = new URL(text.trim());
+    } catch {
+      continue;
+    }
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && IMAGE_EXTENSION.test(url.pathname)) {
+      const base = ctx.cdnBase.href.replace(/\/+$/, '');
+      return `${reason}; ${show(text.trim())} is an image URL outside the CDN base ${base} (write it under that base or as its key, or allow its host in LITEPIX_INGEST_HOSTS to ingest it)`;
+    }
+  }
+  return reason;
+}
+
 function show(value: string): string {
   return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
 }

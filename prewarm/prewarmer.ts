@@ -19,7 +19,7 @@ import { boundedCache } from './bounded-cache.ts';
 import { createCdnCheck } from './cdn-check.ts';
 import { DEFAULT_MAX_UNIT_DEPTH } from './config.ts';
 import { type Failure, toFailure } from './errors.ts';
-import { classifyRef, type ImageRef, type RefContext } from './image-ref.ts';
+import { classifyRef, type ImageRef, noImagesReason, type RefContext } from './image-ref.ts';
 import {
   fetchExternal,
   type IngestPolicy,
@@ -303,7 +303,7 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
     if (slots.length === 0) {
       const how = selected
         ? `the selectors ${settings.selectors.map((s) => JSON.stringify(s.text)).join(', ')} match no string`
-        : 'no string in it is an image URL under the CDN base, an s3:// URI or an image key';
+        : noImagesReason(candidates, ctx);
       return fail('PREWARM_NO_IMAGES', `Data Unit ${item.seq} has no image references: ${how}`, unit);
     }
     if (slots.length > maxImages)

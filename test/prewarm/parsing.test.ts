@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { checkAddress, parseAddressAllowList } from '../../prewarm/address-policy.ts';
-import { classifyRef, type RefContext } from '../../prewarm/image-ref.ts';
+import { classifyRef, noImagesReason, type RefContext } from '../../prewarm/image-ref.ts';
 import { InputError, readUnits, unitsFromText } from '../../prewarm/input.ts';
 import { invalidationPaths } from '../../prewarm/invalidation.ts';
 import { allStrings, compileSelector, selectAll } from '../../prewarm/selectors.ts';
@@ -179,5 +179,27 @@ describe('invalidation paths', () => {
     const keys = Array.from({ length: 9 }, (_, i) => `shop/2024/item-${i}.jpg`);
     expect(invalidationPaths(keys, 'v1')).toEqual(['/shop/2024/item-*', '/v1/shop/2024/item-*']);
     expect(invalidationPaths([...keys, 'other/z.jpg'], 'v1')).toEqual(['/*', '/v1/*']);
+  });
+});
+
+describe('a unit with no image reference', () => {
+  const reason = 'no string in it is an image URL under the CDN base, an s3:// URI or an image key';
+
+  it('names an image URL under another base (the example units on another port) instead of passing over it', () => {
+    const strings = ['Which parrot?', 'http://127.0.0.1:8080/samples/kodim23.png', 'https://x.test/a.jpg'];
+    expect(
+      noImagesReason(
+        strings.map((value) => ({ value })),
+        ctx,
+      ),
+    ).toBe(
+      `${reason}; "http://127.0.0.1:8080/samples/kodim23.png" is an image URL outside the CDN base https://cdn.example.test (write it under that base or as its key, or allow its host in LITEPIX_INGEST_HOSTS to ingest it)`,
+    );
+  });
+
+  it('says only what it looked for when no string looks like an image', () => {
+    expect(noImagesReason([{ value: 'no pictures' }, { value: 'https://x.test/page.html' }], ctx)).toBe(
+      reason,
+    );
   });
 });
