@@ -14,18 +14,17 @@
  *    tone over an area (banding, blotches) counts wherever it happens.
  *  - **colour**: the Cb/Cr error at half size, blurred (σ ≈ 2.8 px) and lightly masked, for the
  *    chroma smearing of 4:2:0 encoders that a luma-only metric misses.
- * Per pixel the three add in quadrature; the map is pooled with a 3-norm, like the butteraugli
- * figure it is calibrated on, so a few damaged areas weigh more than in a plain mean.
+ * Per pixel the three add in quadrature. The map is pooled like the butteraugli figure it is
+ * calibrated on (libjxl `ComputeDistanceP` at p = 3): the mean of its 3-, 6- and 12-norms (the
+ * last two on the map smoothed to butteraugli's scale, see `pool`), so one small damaged area
+ * counts about as much as butteraugli says it does instead of being diluted by the clean rest.
  *
  * Transparent pixels are composited onto mid-grey on both sides (a pixel nobody sees cannot
  * look different).
  *
- * The constants were fitted to butteraugli on quality ladders (q55–95) of 22 corpus photos
- * (Kodak, camera photos at w=828 and 1:1 crops at original size) for mozjpeg and WebP, then
- * checked on AVIF and on 8 graphics (UI, chart, flat shapes, text, a fax page). On the photos
- * the distance is within about ±10 % of butteraugli's figure from image to image; on graphics
- * within about ±30 % (stricter than butteraugli on WebP UI and charts, more lenient on JPEG
- * ringing around thin strokes).
+ * The constants are fitted to butteraugli on the corpus photos' quality ladders; how closely the
+ * distance follows it (per set and format, and on localized damage) is measured by
+ * `npm run eval:quality` in docs/quality.md.
  */
 
 import { blur, halfMeans, halfSize } from './blur.ts';
@@ -50,7 +49,6 @@ const LOW_FREQUENCY_WEIGHT = 2;
 const CHROMA_WEIGHT = 1;
 const CHROMA_RADIUS = 1;
 const CHROMA_MASKING = 0.5;
-const POOL_P = 3;
 /**
  * Luma error (levels) ignored in every pixel: what an 8-bit round trip through YCbCr costs a flat
  * area. Without it, the ±1-level rounding of WebP's colour conversion on a flat graphic counted
@@ -58,11 +56,10 @@ const POOL_P = 3;
  */
 const DEAD_ZONE = 0.5;
 /**
- * Puts the pooled map in butteraugli 3-norm units: on the corpus photos, where butteraugli is
- * between 0.8 and 1.4, butteraugli ÷ the unscaled distance has a median of 0.71 for mozjpeg,
- * 0.69 for WebP and 0.72 for AVIF.
+ * Puts the pooled map in butteraugli 3-norm units: the median of butteraugli ÷ the unscaled
+ * distance over the corpus ladders where butteraugli is 0.8–1.4 (docs/quality.md, "Calibration").
  */
-const SCALE = 0.71;
+export const DISTANCE_SCALE = 0.77;
 
 interface Planes {
   y: Float32Array;
@@ -217,11 +214,20 @@ export interface ComparatorOptions {
   seamMargin?: number;
 }
 
+/** The p-norms of the per-pixel distance map (in butteraugli units, like the distance). */
+export interface Norms {
+  p3: number;
+  p6: number;
+  p12: number;
+}
+
 export interface Comparator {
   /** The reference's mean absolute luma gradient (detail), used for the search's first guess. */
   readonly activity: number;
   /** Perceptual distance of a candidate of the reference's size (≥ 0; 0 = identical; ≈ butteraugli 3-norm). */
   distance(candidate: PixelView): number;
+  /** The 3-, 6- and 12-norms whose mean is `distance` (evaluation: how the map is pooled). */
+  norms(candidate: PixelView): Norms;
 }
 
 /**
@@ -272,43 +278,61 @@ export function createComparator(reference: PixelView, options: ComparatorOption
   // Half-size planes: the low-frequency luma error, then the colour and low-frequency terms.
   const halfError = new Float32Array(cw * ch);
   const halfScratch = new Float32Array(cw * ch);
+  const halfPeaks = new Float32Array(cw * ch);
   const cellOfColumn = new Int32Array(width);
   for (let col = 0; col < width; col++) cellOfColumn[col] = Math.min(cw - 1, col >> 1);
 
+  const norms = (candidate: PixelView): Norms => {
+    if (width !== candidate.width || height !== candidate.height) {
+      throw new RangeError(
+        `Cannot compare a ${candidate.width}×${candidate.height} candidate with a ` +
+          `${width}×${height} reference`,
+      );
+    }
+    // Planes follow the reference: a grey candidate of a colour reference reads as zero colour.
+    readPlanes(candidate, cand);
+    deadZoneDifference(cand.y, ref.y, lumaError);
+    // Low frequencies at half size (2×2 means, three box passes of radius 1: σ ≈ 2.8 px).
+    halfMeans(lumaError, width, height, halfError);
+    blur(halfError, halfScratch, cw, ch, 1, sums);
+    for (let c = 0; c < cw * ch; c++) {
+      const lf = halfError[c] ?? 0;
+      halfError[c] = lowFrequencyNorm * lf * lf;
+    }
+    if (chromaNorm !== undefined && cand.cb && cand.cr && ref.cb && ref.cr) {
+      const { cb, cr } = cand;
+      for (let c = 0; c < cw * ch; c++) {
+        cb[c] = (cb[c] ?? 0) - (ref.cb[c] ?? 0);
+        cr[c] = (cr[c] ?? 0) - (ref.cr[c] ?? 0);
+      }
+      blur(cb, halfScratch, cw, ch, CHROMA_RADIUS, sums);
+      blur(cr, halfScratch, cw, ch, CHROMA_RADIUS, sums);
+      for (let c = 0; c < cw * ch; c++) {
+        const b = cb[c] ?? 0;
+        const r = cr[c] ?? 0;
+        halfError[c] = (halfError[c] ?? 0) + (b * b + r * r) * (chromaNorm[c] ?? 0);
+      }
+    }
+    const { p3, p6, p12 } = pool(
+      lumaError,
+      lumaNorm,
+      halfError,
+      keepRow,
+      keepCol,
+      cellOfColumn,
+      lumaError,
+      halfPeaks,
+      halfScratch,
+      sums,
+    );
+    return { p3: DISTANCE_SCALE * p3, p6: DISTANCE_SCALE * p6, p12: DISTANCE_SCALE * p12 };
+  };
   return {
     activity: activity(ref.y, width, height),
+    norms,
     distance(candidate) {
-      if (width !== candidate.width || height !== candidate.height) {
-        throw new RangeError(
-          `Cannot compare a ${candidate.width}×${candidate.height} candidate with a ` +
-            `${width}×${height} reference`,
-        );
-      }
-      // Planes follow the reference: a grey candidate of a colour reference reads as zero colour.
-      readPlanes(candidate, cand);
-      deadZoneDifference(cand.y, ref.y, lumaError);
-      // Low frequencies at half size (2×2 means, three box passes of radius 1: σ ≈ 2.8 px).
-      halfMeans(lumaError, width, height, halfError);
-      blur(halfError, halfScratch, cw, ch, 1, sums);
-      for (let c = 0; c < cw * ch; c++) {
-        const lf = halfError[c] ?? 0;
-        halfError[c] = lowFrequencyNorm * lf * lf;
-      }
-      if (chromaNorm !== undefined && cand.cb && cand.cr && ref.cb && ref.cr) {
-        const { cb, cr } = cand;
-        for (let c = 0; c < cw * ch; c++) {
-          cb[c] = (cb[c] ?? 0) - (ref.cb[c] ?? 0);
-          cr[c] = (cr[c] ?? 0) - (ref.cr[c] ?? 0);
-        }
-        blur(cb, halfScratch, cw, ch, CHROMA_RADIUS, sums);
-        blur(cr, halfScratch, cw, ch, CHROMA_RADIUS, sums);
-        for (let c = 0; c < cw * ch; c++) {
-          const b = cb[c] ?? 0;
-          const r = cr[c] ?? 0;
-          halfError[c] = (halfError[c] ?? 0) + (b * b + r * r) * (chromaNorm[c] ?? 0);
-        }
-      }
-      return SCALE * pool(lumaError, lumaNorm, halfError, keepRow, keepCol, cellOfColumn);
+      const { p3, p6, p12 } = norms(candidate);
+      return (p3 + p6 + p12) / 3;
     },
   };
 }
@@ -321,8 +345,17 @@ function deadZoneDifference(a: Float32Array, b: Float32Array, out: Float32Array)
   }
 }
 
+/** Box radius at half size of the map the 6- and 12-norms see (three passes: σ ≈ 5 px of the image). */
+const PEAK_RADIUS = 2;
+
 /**
- * The 3-norm over the kept pixels of √(masked luma error² + the half-size terms of its cell).
+ * Butteraugli's pooling (libjxl `ComputeDistanceP` at p = 3: the mean of the 3-, 6- and 12-norms)
+ * of d = √(masked luma error² + the half-size terms of its cell) over the kept pixels, unscaled.
+ * The 3-norm is taken per pixel; the 6- and 12-norms, which follow the worst places, on d
+ * averaged at half size and blurred to about butteraugli's own smoothness (σ ≈ 5 px): per
+ * pixel, one-pixel spikes along edges (JPEG ringing on a flat graphic) read as damage that
+ * butteraugli does not see. Pixels left out count as 0 in the half-size map. `plane` (full
+ * size; `lumaError` may be passed), `half`, `halfScratch` and `sums` are scratch.
  */
 function pool(
   lumaError: Float32Array,
@@ -331,26 +364,56 @@ function pool(
   keepRow: Uint8Array,
   keepCol: Uint8Array,
   cellOfColumn: Int32Array,
-): number {
+  plane: Float32Array,
+  half: Float32Array,
+  halfScratch: Float32Array,
+  sums: Float64Array,
+): Norms {
   const width = keepCol.length;
   const height = keepRow.length;
   const cw = halfSize(width);
   const ch = halfSize(height);
-  let pooled = 0;
+  let sum3 = 0;
   let counted = 0;
   for (let row = 0; row < height; row++) {
-    if (keepRow[row] === 0) continue;
     const crow = Math.min(ch - 1, row >> 1) * cw;
     const o = row * width;
     for (let col = 0; col < width; col++) {
-      if (keepCol[col] === 0) continue;
+      if (keepRow[row] === 0 || keepCol[col] === 0) {
+        plane[o + col] = 0;
+        continue;
+      }
       const e = (lumaError[o + col] ?? 0) * (lumaNorm[o + col] ?? 0);
-      const e2 = e * e + (halfTerms[crow + (cellOfColumn[col] ?? 0)] ?? 0);
-      pooled += e2 * Math.sqrt(e2);
+      const d2 = e * e + (halfTerms[crow + (cellOfColumn[col] ?? 0)] ?? 0);
+      const d = Math.sqrt(d2);
+      plane[o + col] = d;
+      sum3 += d2 * d;
       counted++;
     }
   }
-  return counted === 0 ? 0 : (pooled / counted) ** (1 / POOL_P);
+  if (counted === 0) return { p3: 0, p6: 0, p12: 0 };
+  halfMeans(plane, width, height, half);
+  blur(half, halfScratch, cw, ch, PEAK_RADIUS, sums);
+  let sum6 = 0;
+  let sum12 = 0;
+  let cells = 0;
+  for (let crow = 0; crow < ch; crow++) {
+    if (keepRow[Math.min(height - 1, 2 * crow)] === 0) continue;
+    for (let ccol = 0; ccol < cw; ccol++) {
+      if (keepCol[Math.min(width - 1, 2 * ccol)] === 0) continue;
+      const d = half[crow * cw + ccol] ?? 0;
+      const d3 = d * d * d;
+      const d6 = d3 * d3;
+      sum6 += d6;
+      sum12 += d6 * d6;
+      cells++;
+    }
+  }
+  return {
+    p3: (sum3 / counted) ** (1 / 3),
+    p6: (sum6 / Math.max(1, cells)) ** (1 / 6),
+    p12: (sum12 / Math.max(1, cells)) ** (1 / 12),
+  };
 }
 
 /** One-off comparison (tests, eval): `createComparator(reference).distance(candidate)`. */

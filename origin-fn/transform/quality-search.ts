@@ -62,17 +62,16 @@ export interface SearchResult {
 }
 
 /**
- * Distance shed per quality step near the targets (on the corpus photos about 0.024 for mozjpeg
- * and 0.033 for WebP between butteraugli 0.8 and 1.4): sizes the first jump from the guess.
+ * Distance shed per quality step near the targets (the corpus ladders' median is in
+ * docs/quality.md, "Calibration"): sizes the first jump from the guess.
  * Later jumps use the slope between the last two candidates, overshooting by half so the target
  * is bracketed.
  */
-const SLOPE = 0.028;
+export const SLOPE = 0.028;
 const OVERSHOOT = 1.5;
 /**
  * A passing candidate this close under the target (8 % of a distance of 1, about three quality
- * steps) is taken at once: on Kodak and the camera photos at w=828 the search then needs 1.6
- * encodes on average instead of 2.2 (JPEG) and 2.4 (WebP), for 1–3 % more bytes.
+ * steps) is taken at once: fewer encodes for a few percent more bytes (docs/quality.md, "Time").
  */
 const CLOSE_ENOUGH = 0.08;
 const MIN_JUMP = 2;

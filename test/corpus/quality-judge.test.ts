@@ -15,6 +15,7 @@ import { createComparator, type PixelView } from '../../origin-fn/transform/dist
 import { encode, type RawPixels } from '../../origin-fn/transform/encode.ts';
 import { DEFAULT_LIMITS } from '../../origin-fn/transform/limits.ts';
 import { encodeWithQuality } from '../../origin-fn/transform/quality.ts';
+import { withDamagedPatch } from '../helpers/damaged-patch.ts';
 
 const CORPUS = resolve(import.meta.dirname, '../../../shared/corpus');
 /** Per-variant ceiling of butteraugli's 3-norm for q=auto: around 1.0 is "just visible"; see docs/quality.md. */
@@ -146,6 +147,44 @@ describe('the in-process metric agrees with butteraugli', () => {
     expect(band.length).toBeGreaterThanOrEqual(10);
     const close = band.filter((r) => r >= 0.67 && r <= 1.5).length;
     expect(close / band.length, band.map((r) => r.toFixed(2)).join(', ')).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe('the in-process metric sees small damage at the level butteraugli does', () => {
+  it('reads one 24–96 px JPEG patch in a clean Kodak photo within a third of butteraugli', async () => {
+    const ratios: string[] = [];
+    let within = 0;
+    let total = 0;
+    for (const file of ['photos/kodak/kodim03.png', 'photos/kodak/kodim14.png', 'photos/kodak/kodim23.png']) {
+      const { data, info } = await sharp(readFileSync(resolve(CORPUS, file)))
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const reference = { data, width: info.width, height: info.height, channels: info.channels };
+      const comparator = createComparator(reference);
+      for (const [size, quality] of [
+        [24, 10],
+        [48, 15],
+        [96, 30],
+      ] as const) {
+        const damaged = await withDamagedPatch(reference, size, quality);
+        const lossless = await sharp(Buffer.from(damaged.data), {
+          raw: { width: damaged.width, height: damaged.height, channels: 3 },
+        })
+          .png({ compressionLevel: 1 })
+          .toBuffer();
+        const ba = await butteraugli(reference, lossless);
+        const own = comparator.distance(damaged);
+        ratios.push(
+          `${file} ${size} px q${quality}: butteraugli ${ba.toFixed(2)}, distance ${own.toFixed(2)}`,
+        );
+        total++;
+        if (ba / own >= 0.67 && ba / own <= 1.5) within++;
+        // Whatever butteraugli calls visible (> 1.2 here), the q=auto target must see too.
+        if (ba > 1.2) expect(own, ratios.join('\n')).toBeGreaterThan(DEFAULT_LIMITS.quality.auto.distance);
+      }
+    }
+    expect(within, ratios.join('\n')).toBe(total);
   });
 });
 
