@@ -1,15 +1,15 @@
 /**
  * The in-process perceptual metric of the quality search: how far an encoded candidate looks
  * from the resized, not-yet-encoded pixels, in the units of butteraugli's 3-norm (0 = identical;
- * about 1 is the edge of "visibly different"). Pure TypeScript on raw 8-bit buffers; scratch
- * buffers are allocated once per reference and reused for every candidate.
+ * about 1 is the edge of "visibly different"). Pure TypeScript on raw 8-bit buffers.
  *
  * Modelled on what butteraugli does, cheaply (docs/quality.md has the calibration):
  *  - **masking**: an error hides in texture. Each luma error (less a dead zone of half a level)
- *    is divided by the reference's local fine-detail energy (|luma − its 3×3 binomial blur|, box-blurred, σ ≈ 1.4 px) plus a floor,
- *    to the power 0.7. Film grain and foliage tolerate coarse quantisation; a smooth wall or
- *    sky does not. SSIM, the metric this one replaced, had it the other way round on the corpus
- *    photos: it paid for grain nobody sees and missed banding on smooth, low-contrast scenes.
+ *    is divided by the reference's local fine-detail energy (|luma − its 3×3 binomial blur|,
+ *    box-blurred, σ ≈ 1.4 px) plus a floor, to the power 0.7. Film grain and foliage tolerate
+ *    coarse quantisation; a smooth wall or sky does not. SSIM, the metric this one replaced, had
+ *    it the other way round on the corpus photos: it paid for grain nobody sees and missed
+ *    banding on smooth, low-contrast scenes.
  *  - **low-frequency error**: the luma error blurred (σ ≈ 2.8 px) and not masked, so a shift of
  *    tone over an area (banding, blotches) counts wherever it happens.
  *  - **colour**: the Cb/Cr error at half size, blurred (σ ≈ 2.8 px) and lightly masked, for the
@@ -22,197 +22,42 @@
  * Transparent pixels are composited onto mid-grey on both sides (a pixel nobody sees cannot
  * look different).
  *
+ * The reference's side (planes, masks, seams) is prepared once per image and size
+ * (distance-reference.ts, `comparatorFor`); per candidate, one full-size pass computes the luma
+ * error, one half-size pass its low frequencies and the colour error, the three half-size planes
+ * are blurred together, and the pooling pass builds the map.
+ *
  * The constants are fitted to butteraugli on the corpus photos' quality ladders; how closely the
  * distance follows it (per set and format, and on localized damage) is measured by
  * `npm run eval:quality` in docs/quality.md.
  */
 
-import { blur, halfMeans, halfSize } from './blur.ts';
+import { blur, blur3, halfMeans, halfSize } from './blur.ts';
+import {
+  CHROMA_RADIUS,
+  type ComparatorOptions,
+  DEAD_ZONE,
+  LOW_FREQUENCY_RADIUS,
+  opaque,
+  PEAK_RADIUS,
+  type PixelView,
+  prepareReference,
+  type Reference,
+} from './distance-reference.ts';
 
-/** 8-bit interleaved pixels: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA. */
-export interface PixelView {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  channels: number;
-}
+export {
+  type ComparatorOptions,
+  type PixelView,
+  prepareReference,
+  type Reference,
+  SEAM_MARGIN,
+} from './distance-reference.ts';
 
-/** Floor of the masking term, in luma levels (0–255): how much a perfectly flat area masks. */
-const MASK_FLOOR = 0.5;
-/** Masking grows as a power of the detail energy (butteraugli's masking is similarly sub-linear). */
-const MASK_POWER = 0.7;
-/** Box radius of the detail-energy blur (three passes: σ ≈ 1.4 px). */
-const MASK_RADIUS = 1;
-/** Weight of the unmasked low-frequency luma error (blurred at half size: σ ≈ 2.8 px of the image). */
-const LOW_FREQUENCY_WEIGHT = 2;
-/** Weight, box radius at half size (σ ≈ 2.8 px of the image) and masking share of the colour error. */
-const CHROMA_WEIGHT = 1;
-const CHROMA_RADIUS = 1;
-const CHROMA_MASKING = 0.5;
-/**
- * Luma error (levels) ignored in every pixel: what an 8-bit round trip through YCbCr costs a flat
- * area. Without it, the ±1-level rounding of WebP's colour conversion on a flat graphic counted
- * like a visible defect.
- */
-const DEAD_ZONE = 0.5;
 /**
  * Puts the pooled map in butteraugli 3-norm units: the median of butteraugli ÷ the unscaled
  * distance over the corpus ladders where butteraugli is 0.8–1.4 (docs/quality.md, "Calibration").
  */
 export const DISTANCE_SCALE = 0.77;
-
-interface Planes {
-  y: Float32Array;
-  /** Half-size colour planes (each cell from the mean colour of 2×2 pixels); absent for grey images. */
-  cb?: Float32Array | undefined;
-  cr?: Float32Array | undefined;
-}
-
-/**
- * Reads luma (BT.601, 0–255) and half-size Cb/Cr (of the 2×2 mean colour: the transform is
- * linear) into the given planes. Transparent pixels are composited onto mid-grey first.
- */
-function readPlanes(view: PixelView, out: Planes): void {
-  const { data, width, height, channels } = view;
-  const n = width * height;
-  const hasAlpha = channels === 2 || channels === 4;
-  const colour = channels >= 3;
-  // Opaque RGB or grey: read in place. Otherwise composite onto mid-grey into a scratch copy.
-  let rgb: ArrayLike<number> = data;
-  let stride = channels;
-  if (hasAlpha) {
-    const flat = new Float32Array(n * 3);
-    for (let i = 0, p = 0; i < n; i++, p += channels) {
-      const a = (data[p + channels - 1] ?? 255) / 255;
-      const r = data[p] ?? 0;
-      const g = colour ? (data[p + 1] ?? 0) : r;
-      const b = colour ? (data[p + 2] ?? 0) : r;
-      flat[i * 3] = r * a + 128 * (1 - a);
-      flat[i * 3 + 1] = g * a + 128 * (1 - a);
-      flat[i * 3 + 2] = b * a + 128 * (1 - a);
-    }
-    rgb = flat;
-    stride = 3;
-  }
-  const { y, cb, cr } = out;
-  if (stride === 1) {
-    for (let i = 0; i < n; i++) y[i] = rgb[i] ?? 0;
-  } else {
-    for (let i = 0, p = 0; i < n; i++, p += stride) {
-      y[i] = 0.299 * (rgb[p] ?? 0) + 0.587 * (rgb[p + 1] ?? 0) + 0.114 * (rgb[p + 2] ?? 0);
-    }
-  }
-  if (cb === undefined || cr === undefined) return;
-  const cw = halfSize(width);
-  const ch = halfSize(height);
-  const g1 = stride === 1 ? 0 : 1;
-  const b2 = stride === 1 ? 0 : 2;
-  for (let crow = 0; crow < ch; crow++) {
-    const r0 = Math.min(height - 1, 2 * crow) * width;
-    const r1 = Math.min(height - 1, 2 * crow + 1) * width;
-    for (let ccol = 0; ccol < cw; ccol++) {
-      const p00 = (r0 + Math.min(width - 1, 2 * ccol)) * stride;
-      const p01 = (r0 + Math.min(width - 1, 2 * ccol + 1)) * stride;
-      const p10 = (r1 + Math.min(width - 1, 2 * ccol)) * stride;
-      const p11 = (r1 + Math.min(width - 1, 2 * ccol + 1)) * stride;
-      const r = ((rgb[p00] ?? 0) + (rgb[p01] ?? 0) + (rgb[p10] ?? 0) + (rgb[p11] ?? 0)) / 4;
-      const g =
-        ((rgb[p00 + g1] ?? 0) + (rgb[p01 + g1] ?? 0) + (rgb[p10 + g1] ?? 0) + (rgb[p11 + g1] ?? 0)) / 4;
-      const b =
-        ((rgb[p00 + b2] ?? 0) + (rgb[p01 + b2] ?? 0) + (rgb[p10 + b2] ?? 0) + (rgb[p11 + b2] ?? 0)) / 4;
-      const c = crow * cw + ccol;
-      cb[c] = -0.168736 * r - 0.331264 * g + 0.5 * b;
-      cr[c] = 0.5 * r - 0.418688 * g - 0.081312 * b;
-    }
-  }
-}
-
-function allocPlanes(view: PixelView): Planes {
-  const colour = view.channels >= 3;
-  const half = halfSize(view.width) * halfSize(view.height);
-  return {
-    y: new Float32Array(view.width * view.height),
-    cb: colour ? new Float32Array(half) : undefined,
-    cr: colour ? new Float32Array(half) : undefined,
-  };
-}
-
-/** Table step and range of `powerTable` (the detail energy rarely exceeds 30 levels). */
-const TABLE_STEP = 1 / 32;
-const TABLE_MAX = 64;
-
-/**
- * x ↦ (MASK_FLOOR + scale × x)^exponent for x ≥ 0, by linear interpolation in a table (a
- * Math.pow per pixel cost more than the rest of the reference's preparation); exact beyond it.
- */
-function powerTable(scale: number, exponent: number): (x: number) => number {
-  const size = Math.round(TABLE_MAX / TABLE_STEP) + 1;
-  const table = new Float64Array(size + 1);
-  for (let i = 0; i <= size; i++) table[i] = (MASK_FLOOR + scale * i * TABLE_STEP) ** exponent;
-  return (x) => {
-    const t = x / TABLE_STEP;
-    const i = Math.floor(t);
-    if (i >= size) return (MASK_FLOOR + scale * x) ** exponent;
-    const a = table[i] ?? 0;
-    return a + ((table[i + 1] ?? 0) - a) * (t - i);
-  };
-}
-
-/** |luma − its 3×3 binomial blur|: the fine detail that masks errors. */
-function detail(y: Float32Array, width: number, height: number): Float32Array {
-  const h = new Float32Array(y.length);
-  const out = new Float32Array(y.length);
-  for (let row = 0; row < height; row++) {
-    const o = row * width;
-    for (let col = 0; col < width; col++) {
-      const l = y[o + Math.max(0, col - 1)] ?? 0;
-      const r = y[o + Math.min(width - 1, col + 1)] ?? 0;
-      h[o + col] = 0.25 * l + 0.5 * (y[o + col] ?? 0) + 0.25 * r;
-    }
-  }
-  for (let row = 0; row < height; row++) {
-    const up = Math.max(0, row - 1) * width;
-    const down = Math.min(height - 1, row + 1) * width;
-    const o = row * width;
-    for (let col = 0; col < width; col++) {
-      const smooth = 0.25 * (h[up + col] ?? 0) + 0.5 * (h[o + col] ?? 0) + 0.25 * (h[down + col] ?? 0);
-      out[o + col] = Math.abs((y[o + col] ?? 0) - smooth);
-    }
-  }
-  return out;
-}
-
-/** Mean absolute luma gradient (0–255): ~1 for flat graphics, 10–25 for detailed photos. */
-function activity(y: Float32Array, width: number, height: number): number {
-  let sum = 0;
-  let count = 0;
-  for (let row = 1; row < height; row++) {
-    for (let col = 1; col < width; col++) {
-      const i = row * width + col;
-      const v = y[i] ?? 0;
-      sum += Math.abs(v - (y[i - 1] ?? 0)) + Math.abs(v - (y[i - width] ?? 0));
-      count += 2;
-    }
-  }
-  return count === 0 ? 0 : sum / count;
-}
-
-/** The luma and colour normalisers, tabulated once per process (not per comparison). */
-const lumaPower = powerTable(1, -MASK_POWER);
-const chromaPower = powerTable(CHROMA_MASKING, -2 * MASK_POWER);
-
-/** Pixels either side of a tile seam that a tile-sample comparison leaves out. */
-export const SEAM_MARGIN = 8;
-
-export interface ComparatorOptions {
-  /**
-   * The reference is a mosaic of `tile`×`tile` tiles (quality-search.ts `sampleTiles`): pixels
-   * within `seamMargin` pixels of a seam are left out, since what an encoder does across a seam
-   * (WebP's loop filter smears one tile into the next) never happens in the whole image.
-   */
-  tile?: number;
-  seamMargin?: number;
-}
 
 /** The p-norms of the per-pixel distance map (in butteraugli units, like the distance). */
 export interface Norms {
@@ -230,58 +75,55 @@ export interface Comparator {
   norms(candidate: PixelView): Norms;
 }
 
+/** Per-candidate scratch planes of one comparator. */
+interface Scratch {
+  /** Full size: the candidate's luma error, less the dead zone. */
+  lumaError: Float32Array;
+  /** Half size: the low-frequency luma error, then the terms the pooling adds per cell. */
+  halfError: Float32Array;
+  /** Half size: the Cb/Cr errors (colour references only). */
+  cb: Float32Array;
+  cr: Float32Array;
+  halfScratch: Float32Array;
+  /** Half size: the map the 6- and 12-norms see. */
+  halfPeaks: Float32Array;
+  /** Three half-size scratch planes and their column sums (colour references only). */
+  halfScratch3: [Float32Array, Float32Array, Float32Array];
+  sums: Float64Array;
+  sums3: Float64Array;
+  /** RGB of a transparent candidate composited onto grey (allocated on first use). */
+  flat: Float32Array | undefined;
+}
+
 /**
- * Prepares a reference once (its planes and masks are reused for every candidate). `distance`
- * throws a RangeError when a candidate's size differs from the reference's.
+ * A comparator against a reference (pixels, prepared once here, or an already prepared
+ * `Reference`). `distance` throws a RangeError when a candidate's size differs from the
+ * reference's. Comparisons are synchronous, so one comparator may serve concurrent searches.
  */
-export function createComparator(reference: PixelView, options: ComparatorOptions = {}): Comparator {
-  const { width, height } = reference;
-  const n = width * height;
-  const cw = halfSize(width);
-  const ch = halfSize(height);
-  const ref = allocPlanes(reference);
-  readPlanes(reference, ref);
-  const scratch = new Float32Array(n);
-  const sums = new Float64Array(width);
-
-  // Per-pixel luma normaliser 1 / (floor + detail)^power, and the squared one of the colour error.
-  const mask = detail(ref.y, width, height);
-  blur(mask, scratch, width, height, MASK_RADIUS, sums);
-  const lumaNorm = new Float32Array(n);
-  for (let i = 0; i < n; i++) lumaNorm[i] = lumaPower(mask[i] ?? 0);
-  const colour = ref.cb !== undefined && ref.cr !== undefined;
-  const chromaNorm = colour ? new Float32Array(cw * ch) : undefined;
-  if (chromaNorm !== undefined) {
-    halfMeans(mask, width, height, chromaNorm);
-    for (let c = 0; c < cw * ch; c++) chromaNorm[c] = CHROMA_WEIGHT * chromaPower(chromaNorm[c] ?? 0);
-  }
-  const lowFrequencyNorm = LOW_FREQUENCY_WEIGHT * MASK_FLOOR ** (-2 * MASK_POWER);
-
-  // Which columns/rows count (all, or all but the tile seams of a sample mosaic).
-  const tile = options.tile ?? 0;
-  const margin = options.seamMargin ?? SEAM_MARGIN;
-  const counts = (size: number) => {
-    const keep = new Uint8Array(size).fill(1);
-    if (tile > 0) {
-      for (let x = 0; x < size; x++) {
-        const r = x % tile;
-        if (r < margin || r >= tile - margin) keep[x] = 0;
-      }
-    }
-    return keep;
+export function createComparator(
+  reference: PixelView | Reference,
+  options: ComparatorOptions = {},
+): Comparator {
+  const ref = 'lumaNorm' in reference ? reference : prepareReference(reference, options);
+  const { width, height } = ref;
+  const half = halfSize(width) * halfSize(height);
+  const colour = ref.chromaNorm !== undefined;
+  const scratch: Scratch = {
+    lumaError: new Float32Array(width * height),
+    halfError: new Float32Array(half),
+    cb: new Float32Array(colour ? half : 0),
+    cr: new Float32Array(colour ? half : 0),
+    halfScratch: new Float32Array(half),
+    halfPeaks: new Float32Array(half),
+    halfScratch3: [0, 1, 2].map(() => new Float32Array(colour ? half : 0)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ],
+    sums: new Float64Array(width),
+    sums3: new Float64Array(colour ? 3 * width : 0),
+    flat: undefined,
   };
-  const keepCol = counts(width);
-  const keepRow = counts(height);
-
-  const cand = allocPlanes(reference);
-  const lumaError = new Float32Array(n);
-  // Half-size planes: the low-frequency luma error, then the colour and low-frequency terms.
-  const halfError = new Float32Array(cw * ch);
-  const halfScratch = new Float32Array(cw * ch);
-  const halfPeaks = new Float32Array(cw * ch);
-  const cellOfColumn = new Int32Array(width);
-  for (let col = 0; col < width; col++) cellOfColumn[col] = Math.min(cw - 1, col >> 1);
-
   const norms = (candidate: PixelView): Norms => {
     if (width !== candidate.width || height !== candidate.height) {
       throw new RangeError(
@@ -289,46 +131,12 @@ export function createComparator(reference: PixelView, options: ComparatorOption
           `${width}×${height} reference`,
       );
     }
-    // Planes follow the reference: a grey candidate of a colour reference reads as zero colour.
-    readPlanes(candidate, cand);
-    deadZoneDifference(cand.y, ref.y, lumaError);
-    // Low frequencies at half size (2×2 means, three box passes of radius 1: σ ≈ 2.8 px).
-    halfMeans(lumaError, width, height, halfError);
-    blur(halfError, halfScratch, cw, ch, 1, sums);
-    for (let c = 0; c < cw * ch; c++) {
-      const lf = halfError[c] ?? 0;
-      halfError[c] = lowFrequencyNorm * lf * lf;
-    }
-    if (chromaNorm !== undefined && cand.cb && cand.cr && ref.cb && ref.cr) {
-      const { cb, cr } = cand;
-      for (let c = 0; c < cw * ch; c++) {
-        cb[c] = (cb[c] ?? 0) - (ref.cb[c] ?? 0);
-        cr[c] = (cr[c] ?? 0) - (ref.cr[c] ?? 0);
-      }
-      blur(cb, halfScratch, cw, ch, CHROMA_RADIUS, sums);
-      blur(cr, halfScratch, cw, ch, CHROMA_RADIUS, sums);
-      for (let c = 0; c < cw * ch; c++) {
-        const b = cb[c] ?? 0;
-        const r = cr[c] ?? 0;
-        halfError[c] = (halfError[c] ?? 0) + (b * b + r * r) * (chromaNorm[c] ?? 0);
-      }
-    }
-    const { p3, p6, p12 } = pool(
-      lumaError,
-      lumaNorm,
-      halfError,
-      keepRow,
-      keepCol,
-      cellOfColumn,
-      lumaError,
-      halfPeaks,
-      halfScratch,
-      sums,
-    );
+    errorPlanes(candidate, ref, scratch);
+    const { p3, p6, p12 } = pool(ref, scratch);
     return { p3: DISTANCE_SCALE * p3, p6: DISTANCE_SCALE * p6, p12: DISTANCE_SCALE * p12 };
   };
   return {
-    activity: activity(ref.y, width, height),
+    activity: ref.activity,
     norms,
     distance(candidate) {
       const { p3, p6, p12 } = norms(candidate);
@@ -337,16 +145,139 @@ export function createComparator(reference: PixelView, options: ComparatorOption
   };
 }
 
-/** a − b per pixel, shrunk towards 0 by the dead zone. */
-function deadZoneDifference(a: Float32Array, b: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < out.length; i++) {
-    const e = (a[i] ?? 0) - (b[i] ?? 0);
-    out[i] = e - Math.max(-DEAD_ZONE, Math.min(DEAD_ZONE, e)); // branch-free
+const comparators = new WeakMap<Uint8Array, Map<string, Comparator>>();
+
+/**
+ * The comparator of these pixels, built once per pixel buffer and options and kept for as long
+ * as the buffer lives: every format searched at one size shares its reference's preparation.
+ * The pixels must not change afterwards.
+ */
+export function comparatorFor(reference: PixelView, options: ComparatorOptions = {}): Comparator {
+  const key = `${reference.width}×${reference.height}×${reference.channels}/${options.tile ?? 0}/${options.seamMargin ?? ''}`;
+  let byKey = comparators.get(reference.data);
+  if (byKey === undefined) {
+    byKey = new Map();
+    comparators.set(reference.data, byKey);
+  }
+  let comparator = byKey.get(key);
+  if (comparator === undefined) {
+    comparator = createComparator(reference, options);
+    byKey.set(key, comparator);
+  }
+  return comparator;
+}
+
+/**
+ * The candidate's error planes: the full-size luma error less the dead zone (`lumaError`), its
+ * low frequencies at half size (`halfError`, blurred) and the colour error at half size (`cb`,
+ * `cr`, blurred); then `halfError` becomes the per-cell terms the pooling adds (the squared
+ * low-frequency error and the masked colour error). The same arithmetic, in the same order and
+ * float32 roundings, as reading the candidate's planes and differencing them pass by pass.
+ */
+function errorPlanes(candidate: PixelView, ref: Reference, s: Scratch): void {
+  const { width, height, planes, chromaNorm, lowFrequencyNorm } = ref;
+  if (s.flat === undefined && (candidate.channels === 2 || candidate.channels === 4)) {
+    s.flat = new Float32Array(width * height * 3);
+  }
+  const { rgb, stride } = opaque(candidate, s.flat);
+  lumaError(rgb, stride, planes.y, s.lumaError);
+  const cw = halfSize(width);
+  const ch = halfSize(height);
+  if (chromaNorm !== undefined && planes.cb !== undefined && planes.cr !== undefined) {
+    halfErrors(rgb, stride, width, height, s.lumaError, planes.cb, planes.cr, s);
+    // Low frequencies and the colour error: three box passes of radius 1 at half size (σ ≈ 2.8 px).
+    if (LOW_FREQUENCY_RADIUS === CHROMA_RADIUS) {
+      blur3([s.halfError, s.cb, s.cr], s.halfScratch3, cw, ch, CHROMA_RADIUS, s.sums3);
+    } else {
+      blur(s.halfError, s.halfScratch, cw, ch, LOW_FREQUENCY_RADIUS, s.sums);
+      blur(s.cb, s.halfScratch, cw, ch, CHROMA_RADIUS, s.sums);
+      blur(s.cr, s.halfScratch, cw, ch, CHROMA_RADIUS, s.sums);
+    }
+    const { halfError, cb, cr } = s;
+    for (let c = 0; c < cw * ch; c++) {
+      const lf = halfError[c] ?? 0;
+      const b = cb[c] ?? 0;
+      const r = cr[c] ?? 0;
+      halfError[c] = Math.fround(lowFrequencyNorm * lf * lf) + (b * b + r * r) * (chromaNorm[c] ?? 0);
+    }
+  } else {
+    halfMeans(s.lumaError, width, height, s.halfError);
+    blur(s.halfError, s.halfScratch, cw, ch, LOW_FREQUENCY_RADIUS, s.sums);
+    const { halfError } = s;
+    for (let c = 0; c < cw * ch; c++) {
+      const lf = halfError[c] ?? 0;
+      halfError[c] = lowFrequencyNorm * lf * lf;
+    }
   }
 }
 
-/** Box radius at half size of the map the 6- and 12-norms see (three passes: σ ≈ 5 px of the image). */
-const PEAK_RADIUS = 2;
+/** Luma (as the planes store it: float32) less the reference's, shrunk towards 0 by the dead zone. */
+export function lumaError(
+  rgb: ArrayLike<number>,
+  stride: number,
+  refY: Float32Array,
+  out: Float32Array,
+): void {
+  const n = out.length;
+  if (stride === 1) {
+    for (let i = 0; i < n; i++) {
+      const e = (rgb[i] ?? 0) - (refY[i] ?? 0);
+      out[i] = e - 0.5 * (Math.abs(e + DEAD_ZONE) - Math.abs(e - DEAD_ZONE));
+    }
+    return;
+  }
+  for (let i = 0, p = 0; i < n; i++, p += stride) {
+    const y = Math.fround(0.299 * (rgb[p] ?? 0) + 0.587 * (rgb[p + 1] ?? 0) + 0.114 * (rgb[p + 2] ?? 0));
+    const e = y - (refY[i] ?? 0);
+    out[i] = e - 0.5 * (Math.abs(e + DEAD_ZONE) - Math.abs(e - DEAD_ZONE));
+  }
+}
+
+/**
+ * One half-size pass for a colour candidate: the 2×2 means of the luma error into `halfError`,
+ * and Cb/Cr of the 2×2 mean colour less the reference's into `cb`/`cr` (odd last rows and
+ * columns left out, a 1-pixel side doubled, as `halfMeans` does).
+ */
+function halfErrors(
+  rgb: ArrayLike<number>,
+  stride: number,
+  width: number,
+  height: number,
+  lumaError: Float32Array,
+  refCb: Float32Array,
+  refCr: Float32Array,
+  s: Scratch,
+): void {
+  const { halfError, cb, cr } = s;
+  const cw = halfSize(width);
+  const ch = halfSize(height);
+  const down = height > 1 ? width : 0;
+  const right = width > 1 ? 1 : 0;
+  const g1 = stride === 1 ? 0 : 1;
+  const b2 = stride === 1 ? 0 : 2;
+  const pr = right * stride;
+  const pd = down * stride;
+  for (let crow = 0; crow < ch; crow++) {
+    const r0 = 2 * crow * width;
+    for (let ccol = 0, c = crow * cw; ccol < cw; ccol++, c++) {
+      const i = r0 + 2 * ccol;
+      halfError[c] =
+        ((lumaError[i] ?? 0) +
+          (lumaError[i + right] ?? 0) +
+          (lumaError[i + down] ?? 0) +
+          (lumaError[i + down + right] ?? 0)) /
+        4;
+      const p = i * stride;
+      const r = ((rgb[p] ?? 0) + (rgb[p + pr] ?? 0) + (rgb[p + pd] ?? 0) + (rgb[p + pd + pr] ?? 0)) / 4;
+      const q = p + g1;
+      const g = ((rgb[q] ?? 0) + (rgb[q + pr] ?? 0) + (rgb[q + pd] ?? 0) + (rgb[q + pd + pr] ?? 0)) / 4;
+      const t = p + b2;
+      const b = ((rgb[t] ?? 0) + (rgb[t + pr] ?? 0) + (rgb[t + pd] ?? 0) + (rgb[t + pd + pr] ?? 0)) / 4;
+      cb[c] = Math.fround(-0.168736 * r - 0.331264 * g + 0.5 * b) - (refCb[c] ?? 0);
+      cr[c] = Math.fround(0.5 * r - 0.418688 * g - 0.081312 * b) - (refCr[c] ?? 0);
+    }
+  }
+}
 
 /**
  * Butteraugli's pooling (libjxl `ComputeDistanceP` at p = 3: the mean of the 3-, 6- and 12-norms)
@@ -354,23 +285,13 @@ const PEAK_RADIUS = 2;
  * The 3-norm is taken per pixel; the 6- and 12-norms, which follow the worst places, on d
  * averaged at half size and blurred to about butteraugli's own smoothness (σ ≈ 5 px): per
  * pixel, one-pixel spikes along edges (JPEG ringing on a flat graphic) read as damage that
- * butteraugli does not see. Pixels left out count as 0 in the half-size map. `plane` (full
- * size; `lumaError` may be passed), `half`, `halfScratch` and `sums` are scratch.
+ * butteraugli does not see. Pixels left out count as 0 in the half-size map. The luma error's
+ * plane is reused for d.
  */
-function pool(
-  lumaError: Float32Array,
-  lumaNorm: Float32Array,
-  halfTerms: Float32Array,
-  keepRow: Uint8Array,
-  keepCol: Uint8Array,
-  cellOfColumn: Int32Array,
-  plane: Float32Array,
-  half: Float32Array,
-  halfScratch: Float32Array,
-  sums: Float64Array,
-): Norms {
-  const width = keepCol.length;
-  const height = keepRow.length;
+function pool(ref: Reference, s: Scratch): Norms {
+  const { width, height, lumaNorm, keepRow, keepCol, keepAll } = ref;
+  const { lumaError, halfError: halfTerms, halfPeaks: half, halfScratch, sums } = s;
+  const plane = lumaError;
   const cw = halfSize(width);
   const ch = halfSize(height);
   let sum3 = 0;
@@ -379,12 +300,12 @@ function pool(
     const crow = Math.min(ch - 1, row >> 1) * cw;
     const o = row * width;
     for (let col = 0; col < width; col++) {
-      if (keepRow[row] === 0 || keepCol[col] === 0) {
+      if (!keepAll && (keepRow[row] === 0 || keepCol[col] === 0)) {
         plane[o + col] = 0;
         continue;
       }
       const e = (lumaError[o + col] ?? 0) * (lumaNorm[o + col] ?? 0);
-      const d2 = e * e + (halfTerms[crow + (cellOfColumn[col] ?? 0)] ?? 0);
+      const d2 = e * e + (halfTerms[crow + (col >> 1 < cw ? col >> 1 : cw - 1)] ?? 0);
       const d = Math.sqrt(d2);
       plane[o + col] = d;
       sum3 += d2 * d;

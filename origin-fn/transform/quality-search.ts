@@ -15,7 +15,7 @@
  * search on 1 MP. Smaller outputs (a w=828 photo is 0.46 MP) are searched whole: on smaller
  * samples the tile edges bias the distances (WebP's filters smear across them).
  */
-import { createComparator, type PixelView } from './distance.ts';
+import { comparatorFor, type PixelView } from './distance.ts';
 
 export interface QualityWindow {
   min: number;
@@ -125,7 +125,7 @@ function nextQuality(
 
 export async function searchQuality(request: SearchRequest): Promise<SearchResult> {
   const { window, target, maxEncodes, finalEncode, now, deadline } = request;
-  const comparator = createComparator(
+  const comparator = comparatorFor(
     request.reference,
     request.tile !== undefined ? { tile: request.tile } : {},
   );
@@ -194,11 +194,21 @@ export const SAMPLE_TILE = 128;
 /** Outputs above this many pixels are searched on a tile sample of about this size. */
 export const SAMPLE_PIXELS = 1_000_000;
 
+const samples = new WeakMap<Uint8Array, PixelView | undefined>();
+
 /**
  * A mosaic of evenly spread, block-aligned tiles of `pixels` (one frame), or undefined when the
- * image is small enough to search whole.
+ * image is small enough to search whole. Cut once per pixel buffer: every format searched at
+ * one size gets the same sample, and so shares its prepared reference (distance.ts `comparatorFor`).
  */
 export function sampleTiles(pixels: PixelView): PixelView | undefined {
+  if (samples.has(pixels.data)) return samples.get(pixels.data);
+  const sample = cutTiles(pixels);
+  samples.set(pixels.data, sample);
+  return sample;
+}
+
+function cutTiles(pixels: PixelView): PixelView | undefined {
   const { width, height, channels, data } = pixels;
   if (width * height <= SAMPLE_PIXELS) return undefined;
   const across = Math.floor(width / SAMPLE_TILE);

@@ -11,7 +11,7 @@
  */
 import sharp from 'sharp';
 import type { OutputFormat, Quality } from '../../edge-fn/grammar/types.ts';
-import { createComparator, type PixelView } from './distance.ts';
+import { comparatorFor, type PixelView } from './distance.ts';
 import { type Encoded, type EncodeRequest, encode, type RawPixels } from './encode.ts';
 import type { QualitySettings } from './limits.ts';
 import { type QualityWindow, SAMPLE_TILE, sampleTiles, searchQuality } from './quality-search.ts';
@@ -175,15 +175,15 @@ async function encodePng(
   const lossless = await truecolour;
   if (palette.bytes.length < lossless.bytes.length) {
     // Above 1 MP the palette is measured on the search's tile sample (the same tiles of the
-    // reference and of the decoded palette): a comparator holds about 20 bytes per pixel, too
+    // reference and of the decoded palette): a comparator holds about 25 bytes per pixel, too
     // much to spend on a 16 MP PNG for one yes/no.
     const decoded = await decodeRaw(palette.bytes);
     const sample = sampleTiles(pixels);
     const sampledPalette = sample !== undefined ? sampleTiles(decoded) : undefined;
     const distance =
       sample !== undefined && sampledPalette !== undefined
-        ? createComparator(sample, { tile: SAMPLE_TILE }).distance(sampledPalette)
-        : createComparator(pixels).distance(decoded);
+        ? comparatorFor(sample, { tile: SAMPLE_TILE }).distance(sampledPalette)
+        : comparatorFor(pixels).distance(decoded);
     if (distance <= target) {
       return {
         // decodeRaw read every pixel of the palette PNG (the tile sample is cut from that decode).
