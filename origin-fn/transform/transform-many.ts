@@ -2,7 +2,7 @@
  * Every planned variant of one original from one decode: the pre-warm's path (the origin's
  * single-variant path is `transform`, through the same steps). The source is probed once; each
  * distinct size is decoded once and shared by all its formats; and a smaller `inside` size is
- * derived from the pixels of a larger one already decoded (a pyramid) instead of decoding the
+ * derived from the pixels of the next larger one (a pyramid) instead of decoding the
  * source again: a 12 MP JPEG pre-warmed at 1920, 828 and 256 px in three formats is decoded once
  * instead of nine times. Each spec's outcome is its own: a spec the limits refuse fails alone.
  */
@@ -25,8 +25,11 @@ function area(source: SourceInfo, plan: ResizePlan | undefined): number {
   return source.width * source.height * scale * scale;
 }
 
-/** The pixels of `base` resized into `plan`'s box (an `inside` plan of the same source). */
-async function derive(base: Prepared, plan: ResizePlan | undefined): Promise<Prepared> {
+/**
+ * The pixels of `base` resized into `plan`'s box (an `inside` plan of the same source): a step
+ * of the pyramid (tested against a direct decode at that size in transform-many.test.ts).
+ */
+export async function derive(base: Prepared, plan: ResizePlan | undefined): Promise<Prepared> {
   const start = performance.now();
   const { data, width, height, channels } = base.decoded.pixels;
   if (plan === undefined || (width <= plan.width && height <= plan.height)) return base;
@@ -58,7 +61,10 @@ export async function transformMany(
   const plans = specs.map((spec) => planResize(source, spec, limits.maxOutputDimension));
   const order = specs.map((_, i) => i).sort((a, b) => area(source, plans[b]) - area(source, plans[a]));
   const decodes = new Map<string, Prepared>();
-  let base: Prepared | undefined; // the largest still decoded `inside`: smaller ones derive from it
+  // The smallest `inside` still prepared so far: the next smaller size derives from it (each
+  // step of the pyramid from the one above: 1920 → 828 → 256 px; 256 px straight from 1920 px
+  // strays from a direct resize by up to 1.0, one step at a time by at most about 0.4).
+  let base: Prepared | undefined;
   for (const i of order) {
     const spec = specs[i] as VariantSpec;
     const plan = plans[i];
@@ -74,7 +80,7 @@ export async function transformMany(
             ? await derive(base, plan)
             : await prepareFor(input, source, spec, animated, limits);
         decodes.set(key, prepared);
-        if (still && base === undefined) base = prepared;
+        if (still) base = prepared;
       }
       outcomes[i] = {
         ok: true,

@@ -7,7 +7,10 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { perceptualDistance } from '../../origin-fn/transform/distance.ts';
-import { createTransformer, DEFAULT_LIMITS } from '../../origin-fn/transform/index.ts';
+import { createTransformer, DEFAULT_LIMITS, planResize } from '../../origin-fn/transform/index.ts';
+import { probeSource } from '../../origin-fn/transform/probe-source.ts';
+import { prepareFor } from '../../origin-fn/transform/transform.ts';
+import { derive } from '../../origin-fn/transform/transform-many.ts';
 import type { TransformResult } from '../../origin-fn/transform/types.ts';
 import { fixture, spec } from '../helpers/images.ts';
 
@@ -56,6 +59,29 @@ describe('transformMany', () => {
       // Within ±15 % of the direct variant's bytes.
       expect(derived.bytes.length / direct.bytes.length, `spec ${i} bytes`).toBeGreaterThan(0.85);
       expect(derived.bytes.length / direct.bytes.length, `spec ${i} bytes`).toBeLessThan(1.15);
+    }
+  });
+
+  it('derives smaller sizes from a larger decode within a small distance of a direct resize', async () => {
+    // A 12 MP class JPEG (Kodak upscaled 4×), so the direct decodes shrink on load as camera
+    // photos do, while the pyramid resizes the 1920 px pixels again.
+    const big = await sharp(fixture('kodim23-q95.jpg'))
+      .resize({ width: 3072, kernel: 'lanczos3' })
+      .jpeg({ quality: 92 })
+      .toBuffer();
+    const source = await probeSource(big, DEFAULT_LIMITS);
+    const at = (width: number) => spec({ width, format: 'webp' });
+    // Each step of the pyramid from the one above it, as transformMany does.
+    let above = await prepareFor(big, source, at(1920), false, DEFAULT_LIMITS);
+    for (const width of [828, 256]) {
+      const plan = planResize(source, at(width), DEFAULT_LIMITS.maxOutputDimension);
+      above = await derive(above, plan);
+      const derived = above.decoded;
+      const direct = (await prepareFor(big, source, at(width), false, DEFAULT_LIMITS)).decoded;
+      expect([derived.width, derived.height], `w${width}`).toEqual([direct.width, direct.height]);
+      // Visually lossless is a distance of 1.0 (the search's target); the pyramid's resampling
+      // stays well below it (256 px straight from 1920 px strayed to 0.76 here).
+      expect(perceptualDistance(direct.pixels, derived.pixels), `w${width}`).toBeLessThan(0.5);
     }
   });
 
