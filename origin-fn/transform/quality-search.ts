@@ -32,6 +32,12 @@ export interface SearchRequest {
   typical: number;
   /** Quality steps the first guess moves per unit of the image's detail (see `firstGuess`); 0 = none. */
   detailSlope?: number;
+  /**
+   * The first candidate, instead of the detail-based guess: what the search of another variant
+   * of the same image chose (quality-hints.ts). Every candidate is still encoded, decoded and
+   * measured against the target.
+   */
+  start?: number | undefined;
   /** Largest perceptual distance (distance.ts) a candidate may have. */
   target: number;
   /** Quality encoded when the search cannot finish (budget spent, nothing met the target). */
@@ -133,7 +139,10 @@ export async function searchQuality(request: SearchRequest): Promise<SearchResul
   let failing: Candidate | undefined; // highest quality that missed the target
   let passing: Candidate | undefined; // lowest quality that met it
   let previous: Candidate | undefined; // the candidate before the last one
-  let quality = firstGuess(comparator.activity, request.typical, window, request.detailSlope);
+  let quality =
+    request.start !== undefined
+      ? clamp(request.start, window)
+      : firstGuess(comparator.activity, request.typical, window, request.detailSlope);
   // Keep one encoder run for the final full-size encode, or (full-size search) for the safe
   // default while nothing has met the target yet.
   const reserve = () => (finalEncode || passing === undefined ? 1 : 0);

@@ -14,6 +14,7 @@ import type { OutputFormat, Quality } from '../../edge-fn/grammar/types.ts';
 import { comparatorFor, type PixelView } from './distance.ts';
 import { type Encoded, type EncodeRequest, encode, type RawPixels } from './encode.ts';
 import type { QualitySettings } from './limits.ts';
+import type { QualityHints } from './quality-hints.ts';
 import { type QualityWindow, SAMPLE_TILE, sampleTiles, searchQuality } from './quality-search.ts';
 
 /** Quality windows the search stays in (outside them: visibly broken, or bytes for nothing). */
@@ -80,12 +81,17 @@ async function decodeRaw(bytes: Buffer): Promise<PixelView> {
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
+/**
+ * `hints`: what the searches of the same image's other variants learnt (quality-hints.ts); the
+ * search starts from them and adds what it learns.
+ */
 export async function encodeWithQuality(
   pixels: RawPixels,
   base: EncodeBase,
   quality: Quality,
   settings: QualitySettings,
   now: () => number = () => performance.now(),
+  hints?: QualityHints,
 ): Promise<QualityEncoded> {
   if (typeof quality === 'number') {
     const encoded = await encode(pixels, { ...base, quality });
@@ -108,7 +114,9 @@ export async function encodeWithQuality(
 
   const sample = sampleTiles(pixels);
   const searched = sample ?? pixels;
+  const area = pixels.width * pixels.height;
   const result = await searchQuality({
+    start: hints?.startFor(base.format, quality, area, sample !== undefined),
     reference: searched,
     ...(sample !== undefined ? { tile: SAMPLE_TILE } : {}),
     window: QUALITY_WINDOWS[base.format],
@@ -123,6 +131,13 @@ export async function encodeWithQuality(
     encodeAt: async (q) => (await encode(toRaw(searched), { ...base, quality: q })).bytes,
     decodeRaw,
   });
+  if (!result.fallback)
+    hints?.learn({
+      format: base.format,
+      profile: quality,
+      pixels: area,
+      quality: result.quality,
+    });
   const report: QualityReport = {
     quality: result.quality,
     distance: result.distance,

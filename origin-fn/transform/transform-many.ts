@@ -4,12 +4,16 @@
  * distinct size is decoded once and shared by all its formats; and a smaller `inside` size is
  * derived from the pixels of the next larger one (a pyramid) instead of decoding the
  * source again: a 12 MP JPEG pre-warmed at 1920, 828 and 256 px in three formats is decoded once
- * instead of nine times. Each spec's outcome is its own: a spec the limits refuse fails alone.
+ * instead of nine times. The variants are then encoded smallest first, and each quality search
+ * starts from what the searches before it learnt about this image (quality-hints.ts): a 256 px
+ * search is cheap and tells the 1920 px one where to start. Each spec's outcome is its own: a
+ * spec the limits refuse fails alone.
  */
 import sharp from 'sharp';
 import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
 import type { TransformLimits } from './limits.ts';
 import { probeSource, type SourceInfo } from './probe-source.ts';
+import { createQualityHints, type QualityHints } from './quality-hints.ts';
 import { planResize, type ResizePlan } from './resize-plan.ts';
 import { finishVariant, isTransparent, keepsAnimation, type Prepared, prepareFor } from './transform.ts';
 import type { TransformOutcome } from './types.ts';
@@ -46,10 +50,18 @@ export async function derive(base: Prepared, plan: ResizePlan | undefined): Prom
   return { decoded, transparent, decodeMs: performance.now() - start };
 }
 
+export interface TransformManyOptions {
+  /** Start each quality search from what the image's earlier searches chose (default true). */
+  reuseQuality?: boolean | undefined;
+  /** Where the searches' learning goes (default: a fresh createQualityHints()); for tests and benches. */
+  hints?: QualityHints | undefined;
+}
+
 export async function transformMany(
   input: Buffer,
   specs: VariantSpec[],
   limits: TransformLimits,
+  options: TransformManyOptions = {},
 ): Promise<TransformOutcome[]> {
   let source: SourceInfo;
   try {
@@ -61,6 +73,7 @@ export async function transformMany(
   const plans = specs.map((spec) => planResize(source, spec, limits.maxOutputDimension));
   const order = specs.map((_, i) => i).sort((a, b) => area(source, plans[b]) - area(source, plans[a]));
   const decodes = new Map<string, Prepared>();
+  const ready: Array<{ prepared: Prepared; animated: boolean } | undefined> = new Array(specs.length);
   // The smallest `inside` still prepared so far: the next smaller size derives from it (each
   // step of the pyramid from the one above: 1920 → 828 → 256 px; 256 px straight from 1920 px
   // strays from a direct resize by up to 1.0, one step at a time by at most about 0.4).
@@ -82,9 +95,27 @@ export async function transformMany(
         decodes.set(key, prepared);
         if (still) base = prepared;
       }
+      ready[i] = { prepared, animated };
+    } catch (error) {
+      outcomes[i] = { ok: false, error };
+    }
+  }
+  const hints = options.reuseQuality === false ? undefined : (options.hints ?? createQualityHints());
+  for (const i of [...order].reverse()) {
+    const made = ready[i];
+    if (made === undefined) continue;
+    try {
       outcomes[i] = {
         ok: true,
-        result: await finishVariant(input, source, spec, prepared, animated, limits),
+        result: await finishVariant(
+          input,
+          source,
+          specs[i] as VariantSpec,
+          made.prepared,
+          made.animated,
+          limits,
+          hints,
+        ),
       };
     } catch (error) {
       outcomes[i] = { ok: false, error };

@@ -24,6 +24,7 @@ import { CONTENT_TYPES, servableAs } from './formats.ts';
 import { DEFAULT_LIMITS, type TransformLimits, validateLimits } from './limits.ts';
 import { checkAnimation, probeSource, type SourceInfo } from './probe-source.ts';
 import { encodeWithQuality } from './quality.ts';
+import type { QualityHints } from './quality-hints.ts';
 import { planResize } from './resize-plan.ts';
 import { withoutMetadata } from './strip-metadata.ts';
 import { svgDensity } from './svg-guard.ts';
@@ -130,7 +131,10 @@ export function keepsAnimation(source: SourceInfo, spec: VariantSpec, limits: Tr
   return animated;
 }
 
-/** Encodes prepared pixels for a spec: served format, quality search, never heavier. */
+/**
+ * Encodes prepared pixels for a spec: served format, quality search (started from `hints` when
+ * other variants of the same image were searched), never heavier.
+ */
 export async function finishVariant(
   input: Buffer,
   source: SourceInfo,
@@ -138,6 +142,7 @@ export async function finishVariant(
   prepared: Prepared,
   animated: boolean,
   limits: TransformLimits,
+  hints?: QualityHints,
 ): Promise<TransformResult> {
   const { decoded, transparent, decodeMs } = prepared;
   const format = servedFormatFor(spec.format, transparent, decoded.width * decoded.height, limits);
@@ -158,6 +163,8 @@ export async function finishVariant(
     },
     spec.quality,
     limits.quality,
+    undefined,
+    hints,
   );
   const encodeMs = elapsedSince(encodeStart);
 
