@@ -28,9 +28,13 @@ export const QUALITY_WINDOWS: Readonly<Record<OutputFormat, QualityWindow>> = Ob
 
 /**
  * Where the search starts: the median quality at which the corpus photos reach each profile's
- * distance, at display size (searched whole: Kodak and camera photos at w=828) and for outputs
- * above 1 MP (searched on a tile sample: camera photos at original size, where sensor noise
- * masks JPEG's artefacts and lets it reach the target far lower). A good start saves encoder runs.
+ * distance, at display size (Kodak and camera photos at w=828) and for large outputs at (about)
+ * the source's own resolution (searched on a tile sample: camera photos at original size, where
+ * sensor noise masks JPEG's artefacts and lets it reach the target far lower). A large output
+ * that is a real downscale (at most `DOWNSCALED` of the source's width: a 1920 or 1290 px variant
+ * of a camera photo) has lost that noise and lands where display sizes do: on the 9 camera photos
+ * at 1920 px the display values sit 0.1–0.9 steps from the chosen qualities on average, the
+ * `large` ones 2–10. A good start saves encoder runs.
  */
 export const TYPICAL_QUALITY: Readonly<
   Record<'display' | 'large', Record<'auto' | 'lite', Record<'jpeg' | 'webp' | 'avif', number>>>
@@ -44,6 +48,21 @@ export const TYPICAL_QUALITY: Readonly<
     lite: { jpeg: 50, webp: 63, avif: 50 },
   },
 });
+
+/** Outputs at most this fraction of the source's width start from the display-size qualities. */
+const DOWNSCALED = 0.75;
+
+/** The typical quality a search starts from (before the detail adjustment). */
+export function typicalQuality(
+  format: 'jpeg' | 'webp' | 'avif',
+  profile: 'auto' | 'lite',
+  sampled: boolean,
+  width: number,
+  sourceWidth: number | undefined,
+): number {
+  const downscaled = sourceWidth !== undefined && width <= DOWNSCALED * sourceWidth;
+  return TYPICAL_QUALITY[sampled && !downscaled ? 'large' : 'display'][profile][format];
+}
 
 /** Quality steps per unit of image detail for the first guess (quality-search.ts `firstGuess`). */
 const DETAIL_SLOPE: Readonly<Record<'jpeg' | 'webp' | 'avif', number>> = Object.freeze({
@@ -81,18 +100,23 @@ async function decodeRaw(bytes: Buffer): Promise<PixelView> {
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
-/**
- * `hints`: what the searches of the same image's other variants learnt (quality-hints.ts); the
- * search starts from them and adds what it learns.
- */
+/** What the search may know beyond the pixels. */
+export interface SearchContext {
+  /** What the searches of the same image's other variants learnt (quality-hints.ts). */
+  hints?: QualityHints | undefined;
+  /** Width of the source the pixels were resized from (the first guess depends on the scale). */
+  sourceWidth?: number | undefined;
+}
+
 export async function encodeWithQuality(
   pixels: RawPixels,
   base: EncodeBase,
   quality: Quality,
   settings: QualitySettings,
   now: () => number = () => performance.now(),
-  hints?: QualityHints,
+  context: SearchContext = {},
 ): Promise<QualityEncoded> {
+  const { hints } = context;
   if (typeof quality === 'number') {
     const encoded = await encode(pixels, { ...base, quality });
     return {
@@ -120,7 +144,7 @@ export async function encodeWithQuality(
     reference: searched,
     ...(sample !== undefined ? { tile: SAMPLE_TILE } : {}),
     window: QUALITY_WINDOWS[base.format],
-    typical: TYPICAL_QUALITY[sample !== undefined ? 'large' : 'display'][quality][base.format],
+    typical: typicalQuality(base.format, quality, sample !== undefined, pixels.width, context.sourceWidth),
     detailSlope: DETAIL_SLOPE[base.format],
     target: profile.distance,
     fallback,

@@ -164,7 +164,7 @@ export async function finishVariant(
     spec.quality,
     limits.quality,
     undefined,
-    hints,
+    { hints, sourceWidth: source.width },
   );
   const encodeMs = elapsedSince(encodeStart);
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createComparator, type PixelView } from '../../origin-fn/transform/distance.ts';
 import { encode } from '../../origin-fn/transform/encode.ts';
 import { DEFAULT_LIMITS, QUALITY_WINDOWS } from '../../origin-fn/transform/index.ts';
+import { TYPICAL_QUALITY, typicalQuality } from '../../origin-fn/transform/quality.ts';
 import {
   createQualityHints,
   type Learnt,
@@ -56,6 +57,21 @@ describe('quality hints', () => {
     hints.learn(learnt({ profile: 'lite', quality: 60 }));
     expect(hints.startFor('jpeg', 'auto', 2_700_000, true)).toBeUndefined();
     expect(hints.startFor('jpeg', 'lite', 2_700_000, true)).toBe(60);
+  });
+});
+
+describe('the typical quality a search starts from', () => {
+  it('is the large-output one only for a sampled output at about the source resolution', () => {
+    const { display, large } = TYPICAL_QUALITY;
+    // A 1920 px variant of a 4032 px camera photo has lost its sensor noise: display values.
+    expect(typicalQuality('jpeg', 'auto', true, 1920, 4032)).toBe(display.auto.jpeg);
+    expect(typicalQuality('avif', 'lite', true, 1290, 5760)).toBe(display.lite.avif);
+    // The photo at (nearly) its own size, or a source of unknown size: large values.
+    expect(typicalQuality('jpeg', 'auto', true, 4032, 4032)).toBe(large.auto.jpeg);
+    expect(typicalQuality('webp', 'auto', true, 3200, 4032)).toBe(large.auto.webp);
+    expect(typicalQuality('jpeg', 'auto', true, 1920, undefined)).toBe(large.auto.jpeg);
+    // Searched whole (≤ 1 MP): display values, whatever the scale.
+    expect(typicalQuality('jpeg', 'auto', false, 768, 768)).toBe(display.auto.jpeg);
   });
 });
 
