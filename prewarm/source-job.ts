@@ -1,6 +1,7 @@
 /**
- * One original, all its planned variants: HEAD each variant; read the original only when one is
- * missing; transform the missing ones with the origin's transform core and store them whole
+ * One original, all its planned variants: GET each variant (a missing one answers 404 as a HEAD
+ * would; an existing one is read once, for its verification, instead of a HEAD then a GET);
+ * read the original only when one is missing; transform the missing ones with the origin's transform core and store them whole
  * (the same metadata the origin writes, plus the original's ETag: the S3-event Lambda uses it to
  * tell stale variants); verify every variant, the existing ones included (a stored one that
  * fails is made again and overwritten). Storage operations
@@ -69,20 +70,20 @@ export async function processSource(
   };
   const storage = <T>(op: () => Promise<T>) => io.run(() => withRetry(op, retry));
 
-  let heads: Array<Awaited<ReturnType<PrewarmStore['headVariant']>>>;
+  let found: Array<Awaited<ReturnType<PrewarmStore['getVariant']>>>;
   let originalBytes: number;
   let original: { bytes: Buffer; etag?: string | undefined; versionId?: string | undefined } | undefined;
   let sourceSize: { width: number; height: number } | undefined;
   try {
-    heads = await Promise.all(
+    found = await Promise.all(
       planned.map((v) =>
         storage(() => {
-          counters.heads++;
-          return store.headVariant(v.key);
+          counters.reads++;
+          return store.getVariant(v.key);
         }),
       ),
     );
-    if (heads.some((h) => h === undefined)) {
+    if (found.some((h) => h === undefined)) {
       const got = await storage(() => {
         counters.reads++;
         return store.getOriginal(source, limits.maxSourceBytes);
@@ -147,7 +148,7 @@ export async function processSource(
       src,
     );
   // Every missing variant of this original from one decode (transform-many.ts), each stored whole.
-  const missing = planned.filter((_, i) => heads[i] === undefined);
+  const missing = planned.filter((_, i) => found[i] === undefined);
   const made: Promise<ProduceOutcome[]> =
     original !== undefined && missing.length > 0 ? produce(missing, original) : Promise.resolve([]);
 
@@ -171,18 +172,14 @@ export async function processSource(
     return outcome.made.result;
   };
 
-  const one = async (v: PlannedVariant, exists: boolean): Promise<VariantOutcome> => {
+  const one = async (v: PlannedVariant, stored: (typeof found)[number]): Promise<VariantOutcome> => {
     const base = { preset: v.preset, format: v.format, key: v.key };
+    const exists = stored !== undefined;
     try {
       let bytes: Buffer;
       let contentType: string;
       let decodedInProcess = false;
-      if (exists || !original) {
-        const stored = await storage(() => {
-          counters.reads++;
-          return store.getVariant(v.key);
-        });
-        if (!stored) throw Object.assign(new Error('vanished'), { name: 'Vanished' });
+      if (stored !== undefined) {
         bytes = stored.bytes;
         contentType = stored.contentType ?? 'application/octet-stream';
       } else {
@@ -216,20 +213,13 @@ export async function processSource(
         height: checked.height,
       };
     } catch (err) {
-      const failure =
-        err instanceof Error && err.name === 'Vanished'
-          ? {
-              code: 'VERIFY_MISSING',
-              message: `Variant ${JSON.stringify(v.key)} disappeared while it was verified`,
-              transient: true,
-            }
-          : toFailure(err);
+      const failure = toFailure(err);
       if (failure.code === 'IMG_INTERNAL')
         deps.log.error({ source, key: v.key, err }, 'pre-warm of a variant failed');
       return { ...base, status: 'failed', ...failure };
     }
   };
 
-  const variants = await Promise.all(planned.map((v, i) => one(v, heads[i] !== undefined)));
+  const variants = await Promise.all(planned.map((v, i) => one(v, found[i])));
   return { source, originalBytes, variants };
 }
