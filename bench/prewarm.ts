@@ -1,12 +1,13 @@
 /**
  * Pre-warm benchmark: Data Units per hour on this machine, for units of 4 photos (12 MP class
  * camera JPEGs from ../shared/corpus, else the Kodak fixtures) × 2 presets (thumb, mobile),
- * pre-warmed through the real pipeline over s3rver (HEAD every variant, GET the original,
+ * pre-warmed through the real pipeline over s3rver (GET every variant, GET the original,
  * transform, PUT, verify by decoding), in three ways:
- *  - bare: the same transforms, called directly on bytes in memory with the same concurrency
- *    (the floor: no storage, no planning, no verification);
+ *  - bare: the same transforms (each original's variants from one decode, `transformMany`),
+ *    called directly on bytes in memory with the same concurrency (the floor: no storage, no
+ *    planning, no verification);
  *  - in-memory store: the pipeline with an in-memory storage port, interleaved round by round
- *    with bare: the pipeline's own overhead (planning, HEADs, probe, verify decode);
+ *    with bare: the pipeline's own overhead (planning, variant GETs, probe, verify decode);
  *  - 1 unit per call: one `run()` per Data Unit (an SQS message per unit, or a CLI run each),
  *    over s3rver;
  *  - 50 units per call: one `run()` with 50 units (clubbing), over s3rver.
@@ -16,9 +17,10 @@
  * Every unit names its own 4 originals (distinct keys, so nothing is deduplicated away); the
  * keys are aliases of the 4 photo files, which s3rver stores once (bounded disk), and each alias
  * is a real GetObject of the whole photo.
- * The bench pre-warms one format (WebP) to stay within a couple of minutes; the per-format cost
- * of each variant (AVIF, WebP, JPEG) is measured separately, single-threaded, and drives the
- * Lambda extrapolation for the default formats (all three).
+ * The bench pre-warms one format (WebP) to stay within a couple of minutes; the cost of an
+ * original's variants in the default formats (AVIF, WebP, JPEG) from one decode is measured
+ * separately, single-threaded, and drives the Lambda extrapolation (the per-variant cost by
+ * format, each variant made alone, is reported beside it).
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -206,6 +208,18 @@ export async function runPrewarmBench() {
     perFormatMs[format] = round(((cpuNow() - c0) / n) * 1000, 1);
   }
   log(`CPU ms per variant: ${JSON.stringify(perFormatMs)}`);
+  // What the pipeline does: every variant of an original (PRESETS × the default formats) from
+  // one decode (transformMany), in CPU seconds per original: drives the Lambda extrapolation.
+  const allFormats = PRESETS.flatMap((preset) =>
+    planVariants('photos/p.jpg', [preset], LAMBDA.defaultFormats, DEFAULT_GRAMMAR_CONFIG),
+  ).map((p) => p.spec);
+  const many = async (b: Buffer, wanted: typeof allFormats) => {
+    for (const o of (await transformer.transformMany?.(b, wanted)) ?? []) if (!o.ok) throw o.error;
+  };
+  const m0 = cpuNow();
+  for (const b of bytes) await many(b, allFormats);
+  const cpuPerOriginal = (cpuNow() - m0) / bytes.length;
+  log(`CPU s per original, default formats from one decode: ${cpuPerOriginal.toFixed(2)}`);
 
   // Bare: the same transforms on bytes in memory, with the pipeline's CPU concurrency.
   const cpu = createLimiter(concurrency);
@@ -216,8 +230,7 @@ export async function runPrewarmBench() {
     const t0 = performance.now();
     const jobs: Promise<unknown>[] = [];
     for (let u = 0; u < units; u++)
-      for (const b of bytes)
-        for (const spec of specs(BENCH_FORMAT)) jobs.push(cpu.run(() => transformer.transform(b, spec)));
+      for (const b of bytes) jobs.push(cpu.run(() => many(b, specs(BENCH_FORMAT))));
     await Promise.all(jobs);
     bareCpu += cpuNow() - c0;
     return (performance.now() - t0) / 1000;
@@ -341,23 +354,19 @@ export async function runPrewarmBench() {
     const singleUnitsPerHour = single.unitsPerHour;
 
     // Extrapolation to 1,000,000 units/hour on Lambda, default formats (avif, webp, jpeg).
-    // CPU per unit on Lambda: the transform CPU cost of the default formats × the pipeline's CPU
-    // overhead measured in the 50-units mode (S3 client included; the S3 server is not ours).
+    // CPU per unit on Lambda: the transform CPU cost of the default formats (one decode per
+    // original) × the pipeline's CPU overhead measured in the 50-units mode (S3 client
+    // included; the S3 server is not ours).
     const overhead = batch.cpuPerUnit / bareCpuPerUnit;
     const variantsPerUnit = PHOTOS_PER_UNIT * PRESETS.length * LAMBDA.defaultFormats.length;
-    const coreSecondsPerUnit =
-      (PHOTOS_PER_UNIT *
-        PRESETS.length *
-        LAMBDA.defaultFormats.reduce((s, f) => s + (perFormatMs[f] ?? 0), 0) *
-        overhead) /
-      1000;
+    const coreSecondsPerUnit = PHOTOS_PER_UNIT * cpuPerOriginal * overhead;
     const target = 1_000_000;
     const lambdaSecondsPerHour = target * coreSecondsPerUnit; // 1 vCPU per function
     const concurrent = Math.ceil(lambdaSecondsPerHour / 3600);
     const computeUsd = lambdaSecondsPerHour * (LAMBDA.memoryMb / 1024) * LAMBDA.usdPerGbSecond;
     const requestsUsd = (target / LAMBDA.unitsPerInvocation / 1e6) * LAMBDA.usdPerMillionRequests;
     const putsUsd = ((target * variantsPerUnit) / 1000) * LAMBDA.s3PutUsdPer1000;
-    const getsUsd = ((target * (variantsPerUnit + PHOTOS_PER_UNIT)) / 1000) * LAMBDA.s3GetUsdPer1000; // HEADs + original GETs
+    const getsUsd = ((target * (variantsPerUnit + PHOTOS_PER_UNIT)) / 1000) * LAMBDA.s3GetUsdPer1000; // variant GETs + original GETs
     const lambda = {
       unitsPerHour: target,
       variantsPerUnit,
@@ -383,6 +392,7 @@ export async function runPrewarmBench() {
       format: BENCH_FORMAT,
       concurrency,
       cpuMsPerVariant: perFormatMs,
+      cpuSecondsPerOriginalDefaultFormats: round(cpuPerOriginal, 3),
       unitsPerHour: {
         bare: Math.round(bareUnitsPerHour),
         inMemoryStore: Math.round(memoryUnitsPerHour),
