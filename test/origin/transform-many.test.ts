@@ -80,8 +80,9 @@ describe('transformMany', () => {
       const direct = (await prepareFor(big, source, at(width), false, DEFAULT_LIMITS)).decoded;
       expect([derived.width, derived.height], `w${width}`).toEqual([direct.width, direct.height]);
       // Visually lossless is a distance of 1.0 (the search's target); the pyramid's resampling
-      // stays well below it (256 px straight from 1920 px strayed to 0.76 here).
-      expect(perceptualDistance(direct.pixels, derived.pixels), `w${width}`).toBeLessThan(0.5);
+      // stays well below it: 0.56 at 256 px one step at a time, where 256 px straight from
+      // 1920 px strayed to 0.87 here (distance pooled like butteraugli, 3-/6-/12-norms).
+      expect(perceptualDistance(direct.pixels, derived.pixels), `w${width}`).toBeLessThan(0.7);
     }
   });
 
