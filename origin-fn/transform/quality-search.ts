@@ -95,8 +95,8 @@ const clamp = (q: number, w: QualityWindow) => Math.min(w.max, Math.max(w.min, M
  * The first guess: the quality this profile typically lands on for the format, moved by the
  * image's detail (mean luma gradient; about 6 for a typical photo at display size) times a
  * per-format slope, at most 8 steps either way. Fitted on the corpus photos at display size
- * (Kodak and w=828): JPEG needs more quality for detailed images (+0.65 a unit), WebP less
- * (−0.6: its artefacts show on smooth areas and hide in texture), AVIF a little more (+0.5).
+ * (bench/fit-first-guess.ts): JPEG needs more quality for detailed images (+0.4 a unit), WebP
+ * less (−0.45: its artefacts show on smooth areas and hide in texture), AVIF a little more (+0.25).
  */
 export function firstGuess(activity: number, typical: number, window: QualityWindow, slope = 0): number {
   return clamp(typical + Math.min(8, Math.max(-8, slope * (activity - 6))), window);

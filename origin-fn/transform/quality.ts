@@ -40,7 +40,7 @@ export const TYPICAL_QUALITY: Readonly<
   Record<'display' | 'large', Record<'auto' | 'lite', Record<'jpeg' | 'webp' | 'avif', number>>>
 > = Object.freeze({
   display: {
-    auto: { jpeg: 84, webp: 84, avif: 67 },
+    auto: { jpeg: 82, webp: 83, avif: 66 },
     lite: { jpeg: 63, webp: 61, avif: 52 },
   },
   large: {
@@ -64,11 +64,17 @@ export function typicalQuality(
   return TYPICAL_QUALITY[sampled && !downscaled ? 'large' : 'display'][profile][format];
 }
 
-/** Quality steps per unit of image detail for the first guess (quality-search.ts `firstGuess`). */
-const DETAIL_SLOPE: Readonly<Record<'jpeg' | 'webp' | 'avif', number>> = Object.freeze({
-  jpeg: 0.65,
-  webp: -0.6,
-  avif: 0.5,
+/**
+ * Quality steps per unit of image detail for the first guess (quality-search.ts `firstGuess`).
+ * The display `auto` values above and these slopes are fitted under the butteraugli-pooled
+ * distance by `npx tsx bench/fit-first-guess.ts` (9 camera photos at w256/w828/w1920 and 24
+ * Kodak photos at w256/768: the fewest encoder runs per variant of a small grid around the least
+ * squares fit of the chosen quality against the detail).
+ */
+export const DETAIL_SLOPE: Readonly<Record<'jpeg' | 'webp' | 'avif', number>> = Object.freeze({
+  jpeg: 0.4,
+  webp: -0.45,
+  avif: 0.25,
 });
 
 /** How a variant's quality was chosen (metadata, log and the x-litepix-quality header). */

