@@ -137,16 +137,16 @@ export const STACK_SETTINGS = {
   // One batch must finish inside one timeout: a timed-out invocation returns all its messages
   // (each receive counts towards prewarmMaxReceiveCount). A job message holds up to 10 Data
   // Units (the producer's default packing); a unit of 4 camera photos at the default presets
-  // (thumb, mobile, full) and formats costs about 15.2 vCPU-s (measured, `npm run bench --
-  // variants`: 3.75 CPU-s per original for its 9 variants from one decode, × 4, plus 0.23 for
-  // the pipeline); 2048 MB gives ~1.2 vCPU. So one message per invocation ≈ 10 × 15.2 / 1.2 ≈
-  // 127 s, and 600 s leaves 4.7× for slow originals, retries and a cold start (5 messages would
-  // need ~635 s, over the 600 s timeout).
+  // (thumb, mobile, full) and formats costs about 12.7 vCPU-s (measured, `npm run bench --
+  // variants`: 3.12 CPU-s per original for its 9 variants from one decode, × 4, plus 0.23 for
+  // the pipeline); 2048 MB gives ~1.2 vCPU. So one message per invocation ≈ 10 × 12.7 / 1.2 ≈
+  // 106 s, and 600 s leaves 5.7× for slow originals, retries and a cold start (5 messages would
+  // need ~530 s, too close to the 600 s timeout).
   prewarmTimeoutSeconds: integer(
     10,
     900,
     600,
-    "pre-warm Lambdas' timeout (the queue's visibility timeout is 6 ×); a whole batch must fit in it: one job message of 10 units of 4 camera photos at the default presets ≈ 127 s at 2048 MB; raise it (or keep `prewarmBatchSize` at 1) with more images per unit, more formats or less memory",
+    "pre-warm Lambdas' timeout (the queue's visibility timeout is 6 ×); a whole batch must fit in it: one job message of 10 units of 4 camera photos at the default presets ≈ 106 s at 2048 MB; raise it (or keep `prewarmBatchSize` at 1) with more images per unit, more formats or less memory",
   ),
   prewarmBatchSize: integer(1, 10, 1, 'SQS messages per pre-warm invocation (see `prewarmTimeoutSeconds`)'),
   prewarmBatchWindowSeconds: integer(0, 300, 5, 'seconds SQS may wait to fill a batch'),
