@@ -313,6 +313,27 @@ function pool(ref: Reference, s: Scratch): Norms {
     }
   }
   if (counted === 0) return { p3: 0, p6: 0, p12: 0 };
+  return peakNorms(plane, width, height, keepRow, keepCol, half, halfScratch, sums, sum3 / counted);
+}
+
+/**
+ * The 6- and 12-norms of the per-pixel map `plane` (its kept pixels) averaged at half size and
+ * blurred, with the 3-norm from its mean cube `mean3`: the last step of `pool`, shared with the
+ * pass-per-step test oracle. `half`, `halfScratch` and `sums` are scratch.
+ */
+export function peakNorms(
+  plane: Float32Array,
+  width: number,
+  height: number,
+  keepRow: Uint8Array,
+  keepCol: Uint8Array,
+  half: Float32Array,
+  halfScratch: Float32Array,
+  sums: Float64Array,
+  mean3: number,
+): Norms {
+  const cw = halfSize(width);
+  const ch = halfSize(height);
   halfMeans(plane, width, height, half);
   blur(half, halfScratch, cw, ch, PEAK_RADIUS, sums);
   let sum6 = 0;
@@ -331,7 +352,7 @@ function pool(ref: Reference, s: Scratch): Norms {
     }
   }
   return {
-    p3: (sum3 / counted) ** (1 / 3),
+    p3: mean3 ** (1 / 3),
     p6: (sum6 / Math.max(1, cells)) ** (1 / 6),
     p12: (sum12 / Math.max(1, cells)) ** (1 / 12),
   };

@@ -6,13 +6,12 @@
  * `npx tsx bench/metric.ts`.
  */
 import { blur, halfMeans, halfSize } from '../../origin-fn/transform/blur.ts';
-import { DISTANCE_SCALE, type Norms } from '../../origin-fn/transform/distance.ts';
+import { DISTANCE_SCALE, type Norms, peakNorms } from '../../origin-fn/transform/distance.ts';
 import {
   allocPlanes,
   CHROMA_RADIUS,
   DEAD_ZONE,
   LOW_FREQUENCY_RADIUS,
-  PEAK_RADIUS,
   type PixelView,
   type Reference,
   readPlanes,
@@ -118,26 +117,5 @@ function pool(
     }
   }
   if (counted === 0) return { p3: 0, p6: 0, p12: 0 };
-  halfMeans(plane, width, height, half);
-  blur(half, halfScratch, cw, ch, PEAK_RADIUS, sums);
-  let sum6 = 0;
-  let sum12 = 0;
-  let cells = 0;
-  for (let crow = 0; crow < ch; crow++) {
-    if (keepRow[Math.min(height - 1, 2 * crow)] === 0) continue;
-    for (let ccol = 0; ccol < cw; ccol++) {
-      if (keepCol[Math.min(width - 1, 2 * ccol)] === 0) continue;
-      const d = half[crow * cw + ccol] ?? 0;
-      const d3 = d * d * d;
-      const d6 = d3 * d3;
-      sum6 += d6;
-      sum12 += d6 * d6;
-      cells++;
-    }
-  }
-  return {
-    p3: (sum3 / counted) ** (1 / 3),
-    p6: (sum6 / Math.max(1, cells)) ** (1 / 6),
-    p12: (sum12 / Math.max(1, cells)) ** (1 / 12),
-  };
+  return peakNorms(plane, width, height, keepRow, keepCol, half, halfScratch, sums, sum3 / counted);
 }
