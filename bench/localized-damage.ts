@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import sharp, { type Sharp } from 'sharp';
 import { createComparator, DISTANCE_SCALE, type PixelView } from '../origin-fn/transform/distance.ts';
 import { withDamagedPatch } from '../test/helpers/damaged-patch.ts';
+import { pixelView, sharpOf } from '../test/helpers/pixel-view.ts';
 
 export const PATCH_SIZES = [24, 48, 96] as const;
 export const PATCH_QUALITIES = [10, 15, 30] as const;
@@ -37,17 +38,9 @@ export interface PatchCase {
   plain3: number;
 }
 
-async function raw(input: Sharp): Promise<PixelView> {
-  const { data, info } = await input.raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: info.channels };
-}
+const raw = (input: Sharp) => pixelView(input);
 
-const png = (view: PixelView) =>
-  sharp(Buffer.from(view.data), {
-    raw: { width: view.width, height: view.height, channels: view.channels as 1 | 2 | 3 | 4 },
-  })
-    .png({ compressionLevel: 1 })
-    .toBuffer();
+const png = (view: PixelView) => sharpOf(view).png({ compressionLevel: 1 }).toBuffer();
 
 function butteraugli(ref: string, cand: string): number {
   const out = execFileSync('butteraugli_main', [ref, cand, '--pnorm', '3'], {

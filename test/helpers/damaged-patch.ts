@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { PixelView } from '../../origin-fn/transform/distance.ts';
+import { sharpOf } from './pixel-view.ts';
 
 /**
  * `reference` with its centred `size`×`size` patch (aligned to JPEG's 8-pixel blocks) replaced
@@ -15,7 +16,7 @@ export async function withDamagedPatch(
   const left = ((width - size) >> 4) << 3;
   const top = ((height - size) >> 4) << 3;
   const { data: patch } = await sharp(
-    await sharp(Buffer.from(reference.data), { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } })
+    await sharpOf(reference)
       .extract({ left, top, width: size, height: size })
       .jpeg({ quality, mozjpeg: true })
       .toBuffer(),

@@ -13,17 +13,12 @@ import {
 } from '../../origin-fn/transform/distance.ts';
 import { SAMPLE_TILE, sampleTiles } from '../../origin-fn/transform/quality-search.ts';
 import { fixture } from '../helpers/images.ts';
+import { pixelView, sharpOf } from '../helpers/pixel-view.ts';
 import { unfusedComparator } from '../helpers/unfused-distance.ts';
 
-async function raw(image: Sharp): Promise<PixelView> {
-  const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: info.channels };
-}
+const raw = (image: Sharp) => pixelView(image);
 
-const view = (v: PixelView) =>
-  sharp(Buffer.from(v.data), {
-    raw: { width: v.width, height: v.height, channels: v.channels as 1 | 2 | 3 | 4 },
-  });
+const view = sharpOf;
 
 /** Lossy round trips of `reference` with its channel layout kept (alpha through WebP). */
 async function candidates(reference: PixelView): Promise<PixelView[]> {

@@ -9,11 +9,9 @@ import { createComparator, type PixelView, perceptualDistance } from '../../orig
 import { DEFAULT_LIMITS } from '../../origin-fn/transform/limits.ts';
 import { withDamagedPatch } from '../helpers/damaged-patch.ts';
 import { fixture } from '../helpers/images.ts';
+import { pixelView } from '../helpers/pixel-view.ts';
 
-async function raw(image: Buffer): Promise<PixelView> {
-  const { data, info } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: info.channels };
-}
+const raw = (image: Buffer) => pixelView(image);
 
 async function encodeAt(reference: PixelView, format: 'jpeg' | 'webp' | 'avif', quality: number) {
   const image = sharp(reference.data, {
