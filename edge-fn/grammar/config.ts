@@ -15,6 +15,8 @@ export interface GrammarConfig {
   autoFormats: Array<'avif' | 'webp'>;
   /** Source extensions whose legacy format is PNG (they can carry transparency). */
   alphaExtensions: string[];
+  /** Byte budgets in KB that `maxkb=` snaps down to, ascending (the key's `kb<n>` is one of them). */
+  budgets: number[];
 }
 
 /**
@@ -32,12 +34,21 @@ export const DEFAULT_PRESETS: Record<string, Record<string, string>> = {
   full: { w: '1920' },
 };
 
+/** The default byte budgets (KB): 16 steps, dense where phone previews are (10–100 KB). */
+export const DEFAULT_BUDGETS: number[] = [
+  5, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000,
+];
+
+/** Crop edges are multiples of this many per-mille (1 %), so one crop axis has at most 101 values. */
+export const CROP_GRID = 10;
+
 export const DEFAULT_GRAMMAR_CONFIG: GrammarConfig = {
   version: 'v1',
   ladder: DEFAULT_LADDER,
   presets: DEFAULT_PRESETS,
   autoFormats: ['avif', 'webp'],
   alphaExtensions: ['png', 'gif', 'webp', 'avif'],
+  budgets: DEFAULT_BUDGETS,
 };
 
 /** Hard bounds of the grammar itself, whatever the configuration says. */
@@ -45,6 +56,8 @@ export const LIMITS = {
   maxKeyBytes: 1024,
   maxLadderSize: 4096,
   maxLadderSteps: 64,
+  maxBudgetSteps: 32,
+  maxBudgetKb: 10000,
   maxPresets: 64,
   maxParams: 16,
   maxEchoChars: 64,

@@ -74,5 +74,20 @@ export function resolveGrammarConfig(partial: Partial<GrammarConfig> = {}): Gram
       );
     }
   }
-  return { ...config, ladder: [...ladder], presets };
+  const budgets = config.budgets;
+  if (!Array.isArray(budgets) || budgets.length === 0 || budgets.length > LIMITS.maxBudgetSteps) {
+    throw new GrammarConfigError(`Invalid budgets: expected 1 to ${LIMITS.maxBudgetSteps} sizes in KB`);
+  }
+  budgets.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxBudgetKb) {
+      throw new GrammarConfigError(
+        `Invalid budget ${n}: expected an integer number of KB from 1 to ${LIMITS.maxBudgetKb}`,
+      );
+    }
+    const prev = budgets[i - 1];
+    if (prev !== undefined && prev >= n) {
+      throw new GrammarConfigError(`Invalid budgets: sizes must be ascending, but ${prev} comes before ${n}`);
+    }
+  });
+  return { ...config, ladder: [...ladder], presets, budgets: [...budgets] };
 }

@@ -9,6 +9,30 @@ export type OutputFormat = 'jpeg' | 'webp' | 'avif' | 'png';
 export type RequestedFormat = OutputFormat | 'auto';
 /** `auto` = the default perceptual target; `lite` = the lighter Save-Data target. */
 export type Quality = number | 'auto' | 'lite';
+/** Where `fit=cover`/`contain` anchors the image: a gravity, or (cover only) sharp's strategies. */
+export type Position =
+  | 'top'
+  | 'right'
+  | 'bottom'
+  | 'left'
+  | 'top-left'
+  | 'top-right'
+  | 'bottom-left'
+  | 'bottom-right'
+  | 'attention'
+  | 'entropy';
+
+/**
+ * A region of the original in per-mille of its width and height (after EXIF orientation),
+ * applied before any resize. Edges are on a grid of `CROP_GRID` per-mille: x/y snap down,
+ * the far edges snap up, so the region asked for is always inside the one produced.
+ */
+export interface Crop {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 
 /** A variant, fully resolved: what the origin must produce. */
 export interface VariantSpec {
@@ -22,6 +46,18 @@ export interface VariantSpec {
   fit: Fit;
   quality: Quality;
   format: OutputFormat;
+  /** Region of the original to keep, before resizing; undefined = the whole image. */
+  crop?: Crop;
+  /** Anchor of `fit=cover`/`contain` (both sizes set); undefined = centre. */
+  position?: Position;
+  /** Byte budget in KB (1 KB = 1024 bytes), a value of the budget ladder: the variant is never larger. */
+  maxKb?: number;
+}
+
+/** A placeholder (ThumbHash and data URI, as JSON) of an original, or of a crop of it. */
+export interface PlaceholderSpec {
+  source: string;
+  crop?: Crop;
 }
 
 export type ErrorCode = 'IMG_BAD_PARAM' | 'IMG_BAD_PATH' | 'IMG_BAD_SIGNATURE' | 'IMG_BAD_KEY';
