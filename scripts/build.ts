@@ -40,6 +40,32 @@ const UNSUPPORTED = {
   'exponent-operator': true,
 } as const;
 
+/** The bundle-internal property names esbuild may shorten (see buildViewerBundle). */
+const INTERNAL_PROPS = new RegExp(
+  `^(${[
+    'ok',
+    'status',
+    'code',
+    'message',
+    'spec',
+    'key',
+    'source',
+    'width',
+    'height',
+    'quality',
+    'position',
+    'maxKb',
+    'path',
+    'params',
+    'accept',
+    'saveData',
+    'rtt',
+    'downlink',
+    'now',
+    'hmac',
+  ].join('|')})$`,
+);
+
 /**
  * esbuild's ESM output ends in `export{X as handler};`. CloudFront wants a script whose
  * top-level `function handler(event)` it calls, so the export becomes that function.
@@ -79,11 +105,11 @@ export function readEdgeConfig(file = process.env.LITEPIX_CONFIG): EdgeConfig {
   return { grammar: resolveGrammarConfig(raw.grammar ?? {}), secrets };
 }
 
-export async function buildViewerBundle(
+/** The bundle's code, before the size check. */
+export async function viewerBundleCode(
   config: EdgeConfig,
-  outfile = VIEWER_BUNDLE,
   secrets: SecretsSource = 'bundle',
-): Promise<number> {
+): Promise<string> {
   if (secrets === 'kvs' && config.secrets.length > 0) {
     throw new Error(
       'viewer-request.js: secrets come from the KeyValueStore in kvs mode; remove "secrets" from the config file',
@@ -99,6 +125,12 @@ export async function buildViewerBundle(
     target: 'es2020',
     supported: UNSUPPORTED,
     minify: true,
+    // Property names that never leave the function (grammar results, specs, requests) are
+    // shortened too. Event and response fields, the baked config (a JSON `define`, whose keys
+    // esbuild leaves alone), query parameter names (preset and value maps are keyed by them)
+    // and the KeyValueStore's `format` option keep theirs.
+    mangleProps: INTERNAL_PROPS,
+    mangleQuoted: true,
     legalComments: 'none',
     define: { __LITEPIX_EDGE_CONFIG__: JSON.stringify(config) },
     // The runtime's own modules (crypto, and cloudfront for the KeyValueStore), loaded once
@@ -106,7 +138,15 @@ export async function buildViewerBundle(
     banner: { js: preamble(config, secrets) },
     logLevel: 'silent',
   });
-  const code = toCloudFrontScript(result.outputFiles[0]?.text ?? '', secrets === 'kvs');
+  return toCloudFrontScript(result.outputFiles[0]?.text ?? '', secrets === 'kvs');
+}
+
+export async function buildViewerBundle(
+  config: EdgeConfig,
+  outfile = VIEWER_BUNDLE,
+  secrets: SecretsSource = 'bundle',
+): Promise<number> {
+  const code = await viewerBundleCode(config, secrets);
   const bytes = Buffer.byteLength(code);
   if (bytes > CLOUDFRONT_FUNCTION_MAX_BYTES) {
     throw new Error(

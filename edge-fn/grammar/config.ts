@@ -51,17 +51,24 @@ export const DEFAULT_GRAMMAR_CONFIG: GrammarConfig = {
   budgets: DEFAULT_BUDGETS,
 };
 
+// One constant per limit the edge bundle uses (a short name each once minified), gathered in LIMITS.
+export const MAX_KEY_BYTES = 1024;
+export const MAX_BUDGET_KB = 10000;
+export const MAX_PARAMS = 16;
+export const MAX_ECHO_CHARS = 64;
+export const MAX_ACCEPT_CHARS = 4096;
+
 /** Hard bounds of the grammar itself, whatever the configuration says. */
 export const LIMITS = {
-  maxKeyBytes: 1024,
+  maxKeyBytes: MAX_KEY_BYTES,
   maxLadderSize: 4096,
   maxLadderSteps: 64,
   maxBudgetSteps: 32,
-  maxBudgetKb: 10000,
+  maxBudgetKb: MAX_BUDGET_KB,
   maxPresets: 64,
-  maxParams: 16,
-  maxEchoChars: 64,
-  maxAcceptChars: 4096,
+  maxParams: MAX_PARAMS,
+  maxEchoChars: MAX_ECHO_CHARS,
+  maxAcceptChars: MAX_ACCEPT_CHARS,
 };
 
 export type PresetParams = QueryParam[];

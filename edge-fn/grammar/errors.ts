@@ -1,4 +1,4 @@
-import { LIMITS } from './config.ts';
+import { MAX_ECHO_CHARS } from './config.ts';
 import type { ErrorCode, GrammarError } from './types.ts';
 
 export function fail(status: 400 | 403, code: ErrorCode, message: string): GrammarError {
@@ -11,6 +11,6 @@ export function badParam(message: string): GrammarError {
 
 /** Quote an outside value for an error message: JSON-escaped and cut to a readable length. */
 export function quote(value: string): string {
-  const cut = value.length > LIMITS.maxEchoChars ? `${value.slice(0, LIMITS.maxEchoChars)}…` : value;
+  const cut = value.length > MAX_ECHO_CHARS ? `${value.slice(0, MAX_ECHO_CHARS)}…` : value;
   return JSON.stringify(cut);
 }

@@ -9,7 +9,7 @@
  * JPEG otherwise. There is never a 406: the legacy format is always served.
  */
 import type { GrammarConfig } from './config.ts';
-import { LIMITS } from './config.ts';
+import { MAX_ACCEPT_CHARS } from './config.ts';
 import type { OutputFormat } from './types.ts';
 
 export interface MediaRange {
@@ -22,7 +22,7 @@ const QVALUE = /^(0(\.[0-9]{0,3})?|1(\.0{0,3})?)$/;
 /** Parse an Accept header into media ranges (lower-cased) with q-values. Entries with an invalid q are dropped. */
 export function parseAccept(header: string): MediaRange[] {
   const out: MediaRange[] = [];
-  const text = header.length > LIMITS.maxAcceptChars ? header.slice(0, LIMITS.maxAcceptChars) : header;
+  const text = header.length > MAX_ACCEPT_CHARS ? header.slice(0, MAX_ACCEPT_CHARS) : header;
   const entries = text.toLowerCase().split(',');
   for (let i = 0; i < entries.length; i++) {
     const entry = (entries[i] as string).trim();
@@ -54,9 +54,7 @@ function entryQ(entry: string): number {
  */
 function modernQs(accept: string): { avif: number; webp: number } {
   const out = { avif: 0, webp: 0 };
-  const lower = (
-    accept.length > LIMITS.maxAcceptChars ? accept.slice(0, LIMITS.maxAcceptChars) : accept
-  ).toLowerCase();
+  const lower = (accept.length > MAX_ACCEPT_CHARS ? accept.slice(0, MAX_ACCEPT_CHARS) : accept).toLowerCase();
   const entries = lower.split(',');
   for (let i = 0; i < entries.length; i++) {
     const entry = (entries[i] as string).trim();

@@ -3,7 +3,7 @@
  * The same function runs in the CloudFront function, the local CDN and the tests.
  */
 import type { GrammarConfig } from './config.ts';
-import { LIMITS } from './config.ts';
+import { MAX_PARAMS } from './config.ts';
 import { badParam, fail, quote } from './errors.ts';
 import { negotiateFormat } from './negotiate-format.ts';
 import {
@@ -113,7 +113,7 @@ export function normalizeRequest(
     if (refused) return refused;
   }
   if (isError(source)) return source;
-  if (params.length > LIMITS.maxParams) return tooManyParams(params.length);
+  if (params.length > MAX_PARAMS) return tooManyParams(params.length);
 
   const ladder = config.ladder;
   const maxSize = ladder[ladder.length - 1] as number;

@@ -3,43 +3,36 @@
  * Every validator returns the canonical string or a GrammarError whose message names the
  * parameter, quotes the value received and says what is allowed.
  */
-import { LIMITS } from './config.ts';
+import { MAX_PARAMS } from './config.ts';
 import { badParam, quote } from './errors.ts';
 import type { GrammarError } from './types.ts';
 
 export type ParamName = 'w' | 'h' | 'dpr' | 'fit' | 'q' | 'f' | 'preset' | 's';
 
-/** Canonical (short) names by every accepted spelling, lower-case. */
-const ALIASES: Record<string, ParamName> = {
-  w: 'w',
-  width: 'w',
-  h: 'h',
-  height: 'h',
-  dpr: 'dpr',
-  fit: 'fit',
-  q: 'q',
-  quality: 'q',
-  f: 'f',
-  format: 'f',
-  preset: 'preset',
-  s: 's',
-};
+/**
+ * Every parameter as `short` or `short long` (both spellings accepted), in the order error
+ * messages list them. `s` (signature) is accepted in signed mode only.
+ */
+const NAMES = 'w width,h height,dpr,fit,q quality,f format,preset';
 
-export const LONG_NAMES: Record<ParamName, string> = {
-  w: 'width',
-  h: 'height',
-  dpr: 'dpr',
-  fit: 'fit',
-  q: 'quality',
-  f: 'format',
-  preset: 'preset',
-  s: 'signature',
-};
+/** Canonical (short) names by every accepted spelling, lower-case. */
+const ALIASES: Record<string, ParamName> = { s: 's' };
+export const LONG_NAMES = { s: 'signature' } as Record<ParamName, string>;
+const pairs = NAMES.split(',');
+for (let i = 0; i < pairs.length; i++) {
+  const pair = (pairs[i] as string).split(' ');
+  const short = pair[0] as ParamName;
+  ALIASES[short] = short;
+  ALIASES[pair[1] || short] = short;
+  LONG_NAMES[short] = pair[1] || short;
+}
 
 export const FITS = ['inside', 'cover', 'contain', 'fill', 'outside'];
 export const FORMATS = ['auto', 'jpeg', 'webp', 'avif', 'png'];
 
-const ALLOWED_TEXT = 'w (width), h (height), dpr, fit, q (quality), f (format), preset';
+const ALLOWED_TEXT = NAMES.replace(/ ([a-z]+)/g, ' ($1)')
+  .split(',')
+  .join(', ');
 
 export function canonicalName(name: string, signing: boolean): ParamName | GrammarError {
   const lower = name.toLowerCase();
@@ -135,7 +128,7 @@ export function validateValue(
 }
 
 export function tooManyParams(count: number): GrammarError {
-  return badParam(`Too many parameters (${count}): expected at most ${LIMITS.maxParams}`);
+  return badParam(`Too many parameters (${count}): expected at most ${MAX_PARAMS}`);
 }
 
 export function isError(value: unknown): value is GrammarError {

@@ -5,7 +5,7 @@
  * percent-encoding left after one decode (double encoding), valid Unicode, and a variant
  * key of at most 1024 UTF-8 bytes (S3's limit).
  */
-import { LIMITS } from './config.ts';
+import { MAX_KEY_BYTES } from './config.ts';
 import { fail, quote } from './errors.ts';
 import type { GrammarError } from './types.ts';
 
@@ -92,8 +92,8 @@ export function encodeKeyPath(key: string): string {
 
 export function keyTooLong(key: string, shownAs: string): GrammarError | undefined {
   const bytes = utf8Length(key);
-  if (bytes > LIMITS.maxKeyBytes) {
-    return badPath(shownAs, `the variant key would be ${bytes} bytes, more than ${LIMITS.maxKeyBytes}`);
+  if (bytes > MAX_KEY_BYTES) {
+    return badPath(shownAs, `the variant key would be ${bytes} bytes, more than ${MAX_KEY_BYTES}`);
   }
   return undefined;
 }
