@@ -9,7 +9,7 @@ import { readEdgeConfig } from '../scripts/build.ts';
 import { readDevOptions } from './dev-options.ts';
 import { prewarmCommand } from './prewarm.ts';
 import { upload } from './upload.ts';
-import { checkedUrl } from './url.ts';
+import { checkedUrl, expiresAfter } from './url.ts';
 import { workerCommand } from './worker.ts';
 
 // The AWS SDK's notice that its releases after January 2027 need Node 22: this project pins its
@@ -29,6 +29,7 @@ Commands:
                       [--key <key> | --prefix <p>] [--bucket <real bucket>] [--replace]
   url <key>           print the CDN URL of a variant, signed when secrets are configured
                       [--w n] [--h n] [--dpr n] [--fit f] [--q n|auto] [--f fmt] [--preset p] [--base url]
+                      [--expires 30s|15m|1h|7d]
   prewarm <file|->    pre-warm the variants of Data Units and rewrite them with CDN URLs
                       [--presets a,b] [--formats auto|a,b] [--out f] [--report f] [--concurrency n]
                       [--cdn url] [--selector s]… [--rewrite preset|map]  (litepix prewarm --help)
@@ -78,6 +79,7 @@ Prints the CDN URL of a variant, checked with the edge's grammar, signed when se
 Options:
   --w <n>  --h <n>  --dpr <n>  --fit <f>  --q <n|auto>  --f <format>  --preset <name>
   --base <url>       CDN base (default: the running local stack)
+  --expires <d>      the link expires after d (30s, 15m, 1h, 7d): exp= in the signed URL
   -h, --help         this text (the height is --h)
 `;
 
@@ -156,6 +158,7 @@ async function urlCommand(args: string[]): Promise<void> {
     options: {
       ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
       base: { type: 'string' },
+      expires: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
@@ -171,6 +174,7 @@ async function urlCommand(args: string[]): Promise<void> {
     const v = (values as Record<string, unknown>)[n] as string | undefined;
     if (v !== undefined) params[n] = v;
   }
+  if (values.expires !== undefined) params.exp = String(expiresAfter(values.expires));
   const base = (values.base ?? localStack().cdnBase).replace(/\/+$/, '');
   console.log(checkedUrl(positionals[0] as string, params, base, readEdgeConfig()));
 }

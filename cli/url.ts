@@ -4,7 +4,7 @@
  */
 import { normalizeRequest } from '../edge-fn/grammar/normalize.ts';
 import { encodeKeyPath } from '../edge-fn/grammar/source-key.ts';
-import { cdnUrl } from '../edge-fn/sign-url.ts';
+import { cdnUrl, expiresIn, parseDuration } from '../edge-fn/sign-url.ts';
 import type { EdgeConfig } from '../edge-fn/viewer-handler.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -22,4 +22,13 @@ export function checkedUrl(
   const check = normalizeRequest({ path, params: sorted }, config.grammar);
   if (!check.ok) throw new UsageError(`url: ${check.message}`);
   return cdnUrl(base, key, params, config.secrets[0]);
+}
+
+/** `--expires 1h` → the link's `exp` (Unix seconds); a malformed duration is a usage error. */
+export function expiresAfter(duration: string, nowMs: number = Date.now()): number {
+  try {
+    return expiresIn(parseDuration(duration), nowMs);
+  } catch (e) {
+    throw new UsageError(`url: --expires: ${(e as Error).message}`);
+  }
 }

@@ -58,3 +58,30 @@ export function cdnUrl(base: string, key: string, params: UrlParams, secret?: st
   const query = sortedParams(params).map((p) => `${p.name}=${encodeURIComponent(p.value)}`);
   return `${root}${path}${query.length > 0 ? `?${query.join('&')}` : ''}`;
 }
+
+const DURATION = /^([0-9]{1,9})(s|m|h|d)$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `30s`, `15m`, `1h`, `7d` → seconds; throws naming what is allowed otherwise. */
+export function parseDuration(text: string): number {
+  const m = DURATION.exec(text.trim());
+  const seconds = m ? Number(m[1]) * (UNIT_SECONDS[m[2] as string] as number) : 0;
+  if (!(seconds > 0)) {
+    throw new Error(
+      `Invalid duration ${JSON.stringify(text)}: expected a positive whole number and a unit, s, m, h or d (e.g. 30s, 15m, 1h, 7d)`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * The `exp` of a link that expires `seconds` from now (Unix seconds, rounded up), to pass in
+ * signUrl()/cdnUrl() params: `cdnUrl(base, key, { w: 800, exp: expiresIn(3600) }, secret)`.
+ * The edge serves it until 30 s after `exp` (clock skew; docs/urls.md "Expiring links").
+ */
+export function expiresIn(seconds: number, nowMs: number = Date.now()): number {
+  if (!(Number.isFinite(seconds) && seconds > 0)) {
+    throw new Error(`Invalid expiry ${seconds}: expected a positive number of seconds`);
+  }
+  return Math.ceil(nowMs / 1000 + seconds);
+}

@@ -9,6 +9,7 @@ export type ImageErrorCode =
   | 'IMG_BAD_PATH'
   | 'IMG_BAD_KEY'
   | 'IMG_BAD_SIGNATURE'
+  | 'IMG_EXPIRED'
   | 'IMG_NOT_FOUND'
   | 'IMG_TOO_LARGE'
   | 'IMG_TOO_MANY_PIXELS'

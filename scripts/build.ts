@@ -40,7 +40,10 @@ const UNSUPPORTED = {
   'exponent-operator': true,
 } as const;
 
-/** The bundle-internal property names esbuild may shorten (see buildViewerBundle). */
+/**
+ * The bundle-internal property names esbuild may shorten (see buildViewerBundle). None may be
+ * a property of a built-in the bundle calls (`now` is not here: `Date.now`).
+ */
 const INTERNAL_PROPS = new RegExp(
   `^(${[
     'ok',
@@ -59,9 +62,6 @@ const INTERNAL_PROPS = new RegExp(
     'params',
     'accept',
     'saveData',
-    'rtt',
-    'downlink',
-    'now',
     'hmac',
   ].join('|')})$`,
 );

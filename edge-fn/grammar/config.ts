@@ -39,6 +39,13 @@ export const DEFAULT_BUDGETS: number[] = [
   5, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000,
 ];
 
+/**
+ * How long after `exp` a link is still served: covers a signer whose clock runs behind the
+ * edge's (an unsynchronised VM or container drifts seconds to tens of seconds) and the request's
+ * own transit, and is short next to any useful link lifetime (minutes or more).
+ */
+export const EXP_SKEW_SECONDS = 30;
+
 /** Crop edges are multiples of this many per-mille (1 %), so one crop axis has at most 101 values. */
 export const CROP_GRID = 10;
 

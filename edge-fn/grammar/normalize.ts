@@ -3,7 +3,7 @@
  * The same function runs in the CloudFront function, the local CDN and the tests.
  */
 import type { GrammarConfig } from './config.ts';
-import { MAX_PARAMS } from './config.ts';
+import { EXP_SKEW_SECONDS, MAX_PARAMS } from './config.ts';
 import { badParam, fail, quote } from './errors.ts';
 import { negotiateFormat } from './negotiate-format.ts';
 import {
@@ -129,6 +129,17 @@ export function normalizeRequest(
     const seen = values[name];
     if (seen !== undefined && seen !== value) return conflict(name, seen, value);
     values[name] = value;
+  }
+
+  if (values.exp !== undefined) {
+    const now = request.now === undefined ? Math.floor(Date.now() / 1000) : request.now;
+    const exp = Number(values.exp);
+    if (now > exp + EXP_SKEW_SECONDS)
+      return fail(
+        403,
+        'IMG_EXPIRED',
+        `Expired link: it was valid until exp=${exp} (${new Date(exp * 1000).toISOString()}); ask for a new one`,
+      );
   }
 
   if (values.preset !== undefined) {

@@ -7,13 +7,13 @@ import { MAX_PARAMS } from './config.ts';
 import { badParam, quote } from './errors.ts';
 import type { GrammarError } from './types.ts';
 
-export type ParamName = 'w' | 'h' | 'dpr' | 'fit' | 'q' | 'f' | 'preset' | 's';
+export type ParamName = 'w' | 'h' | 'dpr' | 'fit' | 'q' | 'f' | 'preset' | 'exp' | 's';
 
 /**
  * Every parameter as `short` or `short long` (both spellings accepted), in the order error
  * messages list them. `s` (signature) is accepted in signed mode only.
  */
-const NAMES = 'w width,h height,dpr,fit,q quality,f format,preset';
+const NAMES = 'w width,h height,dpr,fit,q quality,f format,preset,exp';
 
 /** Canonical (short) names by every accepted spelling, lower-case. */
 const ALIASES: Record<string, ParamName> = { s: 's' };
@@ -122,6 +122,11 @@ export function validateValue(
       return validateFormat(value);
     case 'preset':
       return validatePresetName(value, presetNames);
+    case 'exp':
+      // Unix seconds; 12 digits at most (year 33658), so Number() stays exact.
+      return DIGITS.test(value) && value.length <= 12
+        ? String(Number(value))
+        : badParam(`Invalid exp ${quote(value)}: expected a time in Unix seconds, e.g. 1767225600`);
     default:
       return value;
   }

@@ -51,7 +51,7 @@ export function resolveGrammarConfig(partial: Partial<GrammarConfig> = {}): Gram
     const canonical: Record<string, string> = {};
     for (const [param, raw] of Object.entries(config.presets[name] ?? {})) {
       const short = canonicalName(param, false);
-      if (isError(short) || short === 'preset') {
+      if (isError(short) || short === 'preset' || short === 'exp') {
         throw new GrammarConfigError(
           `Invalid preset "${name}": parameter "${param}" cannot be used in a preset`,
         );

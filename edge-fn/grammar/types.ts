@@ -60,7 +60,12 @@ export interface PlaceholderSpec {
   crop?: Crop;
 }
 
-export type ErrorCode = 'IMG_BAD_PARAM' | 'IMG_BAD_PATH' | 'IMG_BAD_SIGNATURE' | 'IMG_BAD_KEY';
+export type ErrorCode =
+  | 'IMG_BAD_PARAM'
+  | 'IMG_BAD_PATH'
+  | 'IMG_BAD_SIGNATURE'
+  | 'IMG_BAD_KEY'
+  | 'IMG_EXPIRED';
 
 /** A refusal: plain data (the CloudFront runtime has no classes); adapters wrap it. */
 export interface GrammarError {
@@ -91,4 +96,6 @@ export interface ViewerRequest {
   accept?: string | undefined;
   /** The `Save-Data` header, if any. */
   saveData?: string | undefined;
+  /** The edge's clock in Unix seconds (for `exp`); default: `Date.now()`. */
+  now?: number | undefined;
 }

@@ -79,9 +79,10 @@ export function loadKvsBundleInVm(
 /**
  * Runs the bundle in a bare `vm` context: only the language's own built-ins, no Node or
  * browser globals. `require` exists only when asked for, and only for the runtime's `crypto`
- * module, as in CloudFront Functions.
+ * module, as in CloudFront Functions. `clockMs` fixes the context's own `Date.now()` (the
+ * clock `exp` is judged by), so expiry tests never depend on the real time.
  */
-export function loadInVm(code: string, withRequire = false): Handler {
+export function loadInVm(code: string, withRequire = false, clockMs?: number): Handler {
   const sandbox: Record<string, unknown> = {};
   if (withRequire) {
     sandbox.require = (id: string) => {
@@ -90,6 +91,7 @@ export function loadInVm(code: string, withRequire = false): Handler {
     };
   }
   const context = vm.createContext(sandbox);
+  if (clockMs !== undefined) vm.runInContext(`Date.now = function () { return ${clockMs}; };`, context);
   return vm.runInContext(`${code}\n;handler`, context, { filename: 'viewer-request.js' }) as Handler;
 }
 

@@ -4,12 +4,15 @@ import {
   normalizeRequest,
   type Signing,
 } from '../../edge-fn/grammar/index.ts';
-import type { GrammarError, Normalized, QueryParam } from '../../edge-fn/grammar/types.ts';
+import type { GrammarError, Normalized, QueryParam, ViewerRequest } from '../../edge-fn/grammar/types.ts';
+
+/** Everything of a viewer request but its URL: headers (Accept, Save-Data, client hints) and the clock. */
+export type RequestHeaders = Omit<ViewerRequest, 'path' | 'params'>;
 
 /** `req('/a.jpg?w=800&q=75', { accept })` → the grammar's answer. */
 export function req(
   url: string,
-  headers: { accept?: string; saveData?: string } = {},
+  headers: RequestHeaders = {},
   config: GrammarConfig = DEFAULT_GRAMMAR_CONFIG,
   signing?: Signing,
 ): Normalized | GrammarError {
@@ -27,11 +30,7 @@ export function req(
       );
     }
   }
-  return normalizeRequest(
-    { path, params, accept: headers.accept, saveData: headers.saveData },
-    config,
-    signing,
-  );
+  return normalizeRequest({ ...headers, path, params }, config, signing);
 }
 
 export function keyOf(result: Normalized | GrammarError): string {

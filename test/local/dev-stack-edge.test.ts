@@ -121,6 +121,29 @@ describe('the local CDN, signed (secrets in LITEPIX_CONFIG)', () => {
     }
   });
 
+  it('refuses an expired link with 403 IMG_EXPIRED and no-store, even when its variant is cached', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const params = { w: 256, f: 'webp' };
+    const fresh = await fetch(
+      signUrl(`${stack.url}/samples/kodim23.png`, { ...params, exp: now + 3600 }, SECRET),
+    );
+    expect(fresh.status).toBe(200);
+    await fresh.arrayBuffer();
+    const again = await fetch(
+      signUrl(`${stack.url}/samples/kodim23.png`, { ...params, exp: now + 7200 }, SECRET),
+    );
+    expect(again.headers.get('x-cache')).toBe('Hit from litepix-dev');
+    await again.arrayBuffer();
+    // Same variant key (exp is not in it), so the cache holds it: the viewer function runs first.
+    const expired = await fetch(
+      signUrl(`${stack.url}/samples/kodim23.png`, { ...params, exp: now - 3600 }, SECRET),
+    );
+    expect(expired.status).toBe(403);
+    expect(expired.headers.get('x-litepix-error')).toBe('IMG_EXPIRED');
+    expect(expired.headers.get('cache-control')).toBe('no-store');
+    expect(await expired.text()).toMatch(/^Expired link: it was valid until exp=\d+ \(/);
+  });
+
   it('refuses an unsigned traversal with 403 before looking at the path', async () => {
     expect(await rawGet(stack.url, '/samples/../x.png?w=1')).toEqual({
       status: 403,
