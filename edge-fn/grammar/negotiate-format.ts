@@ -22,8 +22,7 @@ const QVALUE = /^(0(\.[0-9]{0,3})?|1(\.0{0,3})?)$/;
 /** Parse an Accept header into media ranges (lower-cased) with q-values. Entries with an invalid q are dropped. */
 export function parseAccept(header: string): MediaRange[] {
   const out: MediaRange[] = [];
-  const text = header.length > MAX_ACCEPT_CHARS ? header.slice(0, MAX_ACCEPT_CHARS) : header;
-  const entries = text.toLowerCase().split(',');
+  const entries = header.slice(0, MAX_ACCEPT_CHARS).toLowerCase().split(',');
   for (let i = 0; i < entries.length; i++) {
     const entry = (entries[i] as string).trim();
     const type = (entry.split(';')[0] as string).trim();
@@ -50,21 +49,19 @@ function entryQ(entry: string): number {
 
 /**
  * The highest q the header gives to exactly `image/avif` and `image/webp` (0 when absent or
- * refused). Only those entries are parsed: this runs on every request.
+ * refused), by subtype. Only those entries are parsed: this runs on every request.
  */
-function modernQs(accept: string): { avif: number; webp: number } {
-  const out = { avif: 0, webp: 0 };
-  const lower = (accept.length > MAX_ACCEPT_CHARS ? accept.slice(0, MAX_ACCEPT_CHARS) : accept).toLowerCase();
-  const entries = lower.split(',');
+function modernQs(accept: string): Record<string, number> {
+  const out: Record<string, number> = { avif: 0, webp: 0 };
+  const entries = accept.slice(0, MAX_ACCEPT_CHARS).toLowerCase().split(',');
   for (let i = 0; i < entries.length; i++) {
     const entry = (entries[i] as string).trim();
-    if (entry.slice(0, 6) !== 'image/') continue;
     const semi = entry.indexOf(';');
     const type = (semi < 0 ? entry : entry.slice(0, semi)).trim();
-    if (type !== 'image/avif' && type !== 'image/webp') continue;
+    const sub = type.slice(6);
+    if (type.slice(0, 6) !== 'image/' || (sub !== 'avif' && sub !== 'webp')) continue;
     const q = entryQ(entry);
-    if (type === 'image/avif' && q > out.avif) out.avif = q;
-    if (type === 'image/webp' && q > out.webp) out.webp = q;
+    if (q > (out[sub] as number)) out[sub] = q;
   }
   return out;
 }
@@ -93,7 +90,7 @@ export function negotiateFormat(
     // autoFormats is in preference order, so a strictly higher q is needed to beat an earlier one.
     for (let i = 0; i < config.autoFormats.length; i++) {
       const format = config.autoFormats[i] as 'avif' | 'webp';
-      const q = format === 'avif' ? qs.avif : qs.webp;
+      const q = qs[format] as number;
       if (q > bestQ) {
         best = format;
         bestQ = q;

@@ -22,20 +22,13 @@ function badPath(path: string, why: string): GrammarError {
 
 /** Bytes of a string in UTF-8; -1 when it holds an unpaired surrogate (not encodable). */
 export function utf8Length(s: string): number {
-  let bytes = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      const next = s.charCodeAt(i + 1);
-      if (!(next >= 0xdc00 && next <= 0xdfff)) return -1;
-      bytes += 4;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) return -1;
-    else bytes += 3;
+  try {
+    // encodeURIComponent writes each UTF-8 byte of a non-ASCII or reserved character as %XX,
+    // and throws on an unpaired surrogate.
+    return encodeURIComponent(s).replace(/%../g, '.').length;
+  } catch (_e) {
+    return -1;
   }
-  return bytes;
 }
 
 /** Checks a decoded key (no leading slash). Returns undefined when it is safe. */

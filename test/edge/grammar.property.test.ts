@@ -215,3 +215,16 @@ describe('grammar properties (fast-check)', () => {
     );
   });
 });
+
+describe('utf8Length', () => {
+  it('is the UTF-8 byte count of any well-formed string, and -1 with an unpaired surrogate', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }), (s) => {
+        expect(utf8Length(s)).toBe(Buffer.byteLength(s));
+      }),
+      { numRuns: NUM_RUNS },
+    );
+    for (const bad of ['\ud800', 'a\udc00b', '\ud83d']) expect(utf8Length(bad)).toBe(-1);
+    expect(utf8Length('\ud83d\ude00')).toBe(4);
+  });
+});
