@@ -116,7 +116,6 @@ export function normalizeRequest(
   if (params.length > MAX_PARAMS) return tooManyParams(params.length);
 
   const ladder = config.ladder;
-  const maxSize = ladder[ladder.length - 1] as number;
   const presetNames = Object.keys(config.presets);
   const values: Values = {};
   for (let i = 0; i < params.length; i++) {
@@ -124,7 +123,7 @@ export function normalizeRequest(
     const name = canonicalName(p.name, signing !== undefined && signing.secrets.length > 0);
     if (isError(name)) return name;
     if (name === 's') continue;
-    const value = validateValue(name, p.value, maxSize, presetNames);
+    const value = validateValue(name, p.value, config, presetNames);
     if (isError(value)) return value;
     const seen = values[name];
     if (seen !== undefined && seen !== value) return conflict(name, seen, value);
@@ -181,6 +180,7 @@ export function normalizeRequest(
   };
   if (width !== undefined) spec.width = width;
   if (height !== undefined) spec.height = height;
+  if (values.maxkb !== undefined) spec.maxKb = Number(values.maxkb);
 
   const key = buildVariantKey(spec, config);
   const long = keyTooLong(key, request.path);

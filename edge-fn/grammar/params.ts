@@ -3,17 +3,17 @@
  * Every validator returns the canonical string or a GrammarError whose message names the
  * parameter, quotes the value received and says what is allowed.
  */
-import { MAX_PARAMS } from './config.ts';
+import { type GrammarConfig, MAX_BUDGET_KB, MAX_PARAMS } from './config.ts';
 import { badParam, quote } from './errors.ts';
 import type { GrammarError } from './types.ts';
 
-export type ParamName = 'w' | 'h' | 'dpr' | 'fit' | 'q' | 'f' | 'preset' | 'exp' | 's';
+export type ParamName = 'w' | 'h' | 'dpr' | 'fit' | 'q' | 'f' | 'maxkb' | 'preset' | 'exp' | 's';
 
 /**
  * Every parameter as `short` or `short long` (both spellings accepted), in the order error
  * messages list them. `s` (signature) is accepted in signed mode only.
  */
-const NAMES = 'w width,h height,dpr,fit,q quality,f format,preset,exp';
+const NAMES = 'w width,h height,dpr,fit,q quality,f format,maxkb,preset,exp';
 
 /** Canonical (short) names by every accepted spelling, lower-case. */
 const ALIASES: Record<string, ParamName> = { s: 's' };
@@ -101,17 +101,33 @@ export function validatePresetName(value: string, names: string[]): string | Gra
   return lower;
 }
 
+/** `maxkb=` → the largest budget of the ladder at or below it (KB). */
+export function validateBudget(value: string, budgets: number[]): string | GrammarError {
+  const n = DIGITS.test(value) ? Number(value) : 0;
+  if (!(n >= 1 && n <= MAX_BUDGET_KB))
+    return badParam(
+      `Invalid maxkb ${quote(value)}: expected an integer number of KB from 1 to ${MAX_BUDGET_KB}`,
+    );
+  let snapped = 0;
+  for (let i = 0; i < budgets.length; i++) if ((budgets[i] as number) <= n) snapped = budgets[i] as number;
+  return snapped > 0
+    ? String(snapped)
+    : badParam(`Invalid maxkb ${quote(value)}: expected at least ${budgets[0]}, the smallest budget`);
+}
+
 /** The canonical text of one parameter's value, or the error for it. */
 export function validateValue(
   name: ParamName,
   value: string,
-  maxSize: number,
+  config: GrammarConfig,
   presetNames: string[],
 ): string | GrammarError {
   switch (name) {
     case 'w':
     case 'h':
-      return validateSize(name, value, maxSize);
+      return validateSize(name, value, config.ladder[config.ladder.length - 1] as number);
+    case 'maxkb':
+      return validateBudget(value, config.budgets);
     case 'dpr':
       return validateDpr(value);
     case 'fit':

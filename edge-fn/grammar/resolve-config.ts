@@ -34,7 +34,21 @@ export function resolveGrammarConfig(partial: Partial<GrammarConfig> = {}): Gram
       throw new GrammarConfigError(`Invalid ladder: sizes must be ascending, but ${prev} comes before ${n}`);
     }
   });
-  const maxSize = ladder[ladder.length - 1] as number;
+  const budgets = config.budgets;
+  if (!Array.isArray(budgets) || budgets.length === 0 || budgets.length > LIMITS.maxBudgetSteps) {
+    throw new GrammarConfigError(`Invalid budgets: expected 1 to ${LIMITS.maxBudgetSteps} sizes in KB`);
+  }
+  budgets.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxBudgetKb) {
+      throw new GrammarConfigError(
+        `Invalid budget ${n}: expected an integer number of KB from 1 to ${LIMITS.maxBudgetKb}`,
+      );
+    }
+    const prev = budgets[i - 1];
+    if (prev !== undefined && prev >= n) {
+      throw new GrammarConfigError(`Invalid budgets: sizes must be ascending, but ${prev} comes before ${n}`);
+    }
+  });
   const presetNames = Object.keys(config.presets);
   if (presetNames.length > LIMITS.maxPresets) {
     throw new GrammarConfigError(
@@ -56,7 +70,7 @@ export function resolveGrammarConfig(partial: Partial<GrammarConfig> = {}): Gram
           `Invalid preset "${name}": parameter "${param}" cannot be used in a preset`,
         );
       }
-      const value = validateValue(short, String(raw), maxSize, []);
+      const value = validateValue(short, String(raw), config, []);
       if (isError(value)) throw new GrammarConfigError(`Invalid preset "${name}": ${value.message}`);
       canonical[short] = value;
     }
@@ -74,20 +88,5 @@ export function resolveGrammarConfig(partial: Partial<GrammarConfig> = {}): Gram
       );
     }
   }
-  const budgets = config.budgets;
-  if (!Array.isArray(budgets) || budgets.length === 0 || budgets.length > LIMITS.maxBudgetSteps) {
-    throw new GrammarConfigError(`Invalid budgets: expected 1 to ${LIMITS.maxBudgetSteps} sizes in KB`);
-  }
-  budgets.forEach((n, i) => {
-    if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxBudgetKb) {
-      throw new GrammarConfigError(
-        `Invalid budget ${n}: expected an integer number of KB from 1 to ${LIMITS.maxBudgetKb}`,
-      );
-    }
-    const prev = budgets[i - 1];
-    if (prev !== undefined && prev >= n) {
-      throw new GrammarConfigError(`Invalid budgets: sizes must be ascending, but ${prev} comes before ${n}`);
-    }
-  });
   return { ...config, ladder: [...ladder], presets, budgets: [...budgets] };
 }

@@ -91,11 +91,11 @@ describe('errors name the parameter, the value and what is allowed', () => {
     ['/a.jpg?preset=huge', 'Unknown preset "huge": expected one of thumb, mobile, full'],
     [
       '/a.jpg?foo=1',
-      'Unknown parameter "foo": expected one of w (width), h (height), dpr, fit, q (quality), f (format), preset, exp',
+      'Unknown parameter "foo": expected one of w (width), h (height), dpr, fit, q (quality), f (format), maxkb, preset, exp',
     ],
     [
       '/a.jpg?s=abc',
-      'Unknown parameter "s": expected one of w (width), h (height), dpr, fit, q (quality), f (format), preset, exp',
+      'Unknown parameter "s": expected one of w (width), h (height), dpr, fit, q (quality), f (format), maxkb, preset, exp',
     ],
     ['/a.jpg?w=800&w=900', 'Conflicting values for width: "800" and "900"'],
     ['/a.jpg?w=800&width=900', 'Conflicting values for width: "800" and "900"'],
