@@ -20,11 +20,15 @@ function badPath(path: string, why: string): GrammarError {
   return fail(400, 'IMG_BAD_PATH', `Invalid path ${quote(path)}: ${why}`);
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range starts at U+0000.
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Bytes of a string in UTF-8; -1 when it holds an unpaired surrogate (not encodable). */
 export function utf8Length(s: string): number {
+  // ASCII (nearly every key) is one byte a character; the slow path is short in code: each UTF-8
+  // byte of a non-ASCII character becomes one %XX, and an unpaired surrogate throws.
+  if (ASCII.test(s)) return s.length;
   try {
-    // encodeURIComponent writes each UTF-8 byte of a non-ASCII or reserved character as %XX,
-    // and throws on an unpaired surrogate.
     return encodeURIComponent(s).replace(/%../g, '.').length;
   } catch (_e) {
     return -1;
