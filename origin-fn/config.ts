@@ -131,6 +131,16 @@ export const TRANSFORM_SETTINGS_SCHEMA = {
     D.allowSvg,
     'render SVG input (librsvg, nothing fetched); off, SVG is refused (415) from a byte sniff, unparsed. On, filters, entity declarations and SVGZ are refused and an SVG is rendered at most at the output size',
   ),
+  LITEPIX_ALLOW_HEIC: envBoolean(
+    D.allowHeic,
+    'decode HEIC (HEVC) input with libheif + libde265 in WebAssembly; off, HEIC is refused (415) from its header, for deployments that cannot accept HEVC patent licensing (docs/origin.md#heic-input)',
+  ),
+  LITEPIX_HEIC_TIMEOUT_MS: envInteger(
+    1,
+    900_000,
+    D.heicTimeoutMs,
+    'longest one HEIC decode may take in its worker thread (about 0.1 s per megapixel); past it the worker is ended and the answer is 413 `IMG_TOO_COMPLEX`',
+  ),
   LITEPIX_MAX_SVG_BYTES: envInteger(
     1,
     2 ** 31 - 1,
@@ -253,6 +263,8 @@ function transformFrom(env: Env): { limits: TransformLimits; requestTimeoutMs: n
     maxFrames: s.LITEPIX_MAX_FRAMES,
     maxJpegScans: s.LITEPIX_MAX_JPEG_SCANS,
     allowSvg: s.LITEPIX_ALLOW_SVG,
+    allowHeic: s.LITEPIX_ALLOW_HEIC,
+    heicTimeoutMs: s.LITEPIX_HEIC_TIMEOUT_MS,
     maxSvgBytes: s.LITEPIX_MAX_SVG_BYTES,
     maxSvgElements: s.LITEPIX_MAX_SVG_ELEMENTS,
     avifMaxPixels: s.LITEPIX_AVIF_MAX_PIXELS,

@@ -5,7 +5,7 @@
 import type { OutputFormat } from '../../edge-fn/grammar/types.ts';
 
 /** Formats a source may have (sniffed from its bytes, never from its name). */
-export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff' | 'svg';
+export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'heic' | 'gif' | 'tiff' | 'svg';
 
 /** What a response can carry: an encode, or (gif) an original served as is. */
 export type ServedFormat = OutputFormat | 'gif';
@@ -21,6 +21,7 @@ export const CONTENT_TYPES: Readonly<Record<ServedFormat, string>> = {
 /** Content types of every source format (an original stored by upload, ingest or the playground). */
 export const SOURCE_CONTENT_TYPES: Readonly<Record<SourceFormat, string>> = {
   ...CONTENT_TYPES,
+  heic: 'image/heic',
   tiff: 'image/tiff',
   svg: 'image/svg+xml',
 };
@@ -31,6 +32,7 @@ export const SOURCE_EXTENSIONS: Readonly<Record<SourceFormat, string>> = {
   png: 'png',
   webp: 'webp',
   avif: 'avif',
+  heic: 'heic',
   gif: 'gif',
   tiff: 'tif',
   svg: 'svg',
@@ -40,7 +42,13 @@ export const SOURCE_EXTENSIONS: Readonly<Record<SourceFormat, string>> = {
 export function contentTypeOfName(name: string): string | undefined {
   const ext = /\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase();
   if (ext === undefined) return undefined;
-  const aliases: Record<string, SourceFormat> = { jpg: 'jpeg', jpeg: 'jpeg', tif: 'tiff', tiff: 'tiff' };
+  const aliases: Record<string, SourceFormat> = {
+    jpg: 'jpeg',
+    jpeg: 'jpeg',
+    tif: 'tiff',
+    tiff: 'tiff',
+    heif: 'heic',
+  };
   const format =
     aliases[ext] ?? (Object.hasOwn(SOURCE_CONTENT_TYPES, ext) ? (ext as SourceFormat) : undefined);
   return format === undefined ? undefined : SOURCE_CONTENT_TYPES[format];

@@ -39,6 +39,17 @@ export interface TransformLimits {
    * most at the output size.
    */
   allowSvg: boolean;
+  /**
+   * Decode HEIC (HEVC) sources, through libheif + libde265 in WebAssembly (heic.ts). Off, HEIC
+   * is refused with 415 from its header, for deployments that cannot accept HEVC's patent
+   * licensing (README, docs/origin.md#heic-input).
+   */
+  allowHeic: boolean;
+  /**
+   * Longest a HEIC decode may take, in ms, in its worker thread; past it the worker is ended and
+   * the answer is 413 IMG_TOO_COMPLEX. About 0.1 s per megapixel on one core.
+   */
+  heicTimeoutMs: number;
   /** Largest SVG source, in bytes (413 IMG_TOO_LARGE beyond); librsvg's memory grows with it. */
   maxSvgBytes: number;
   /** Most elements (start tags) an SVG may have (413 IMG_TOO_COMPLEX beyond). */
@@ -88,6 +99,8 @@ export const DEFAULT_LIMITS: TransformLimits = Object.freeze({
   maxFrames: 200,
   maxJpegScans: 64,
   allowSvg: false,
+  allowHeic: true,
+  heicTimeoutMs: 15_000,
   maxSvgBytes: 1024 * 1024,
   maxSvgElements: 10_000,
   avifMaxPixels: 6_000_000,
@@ -151,6 +164,10 @@ export function validateLimits(limits: TransformLimits): TransformLimits {
   if (typeof limits.allowSvg !== 'boolean') {
     throw new RangeError(`Invalid allowSvg ${JSON.stringify(limits.allowSvg)}: expected true or false`);
   }
+  if (typeof limits.allowHeic !== 'boolean') {
+    throw new RangeError(`Invalid allowHeic ${JSON.stringify(limits.allowHeic)}: expected true or false`);
+  }
+  integerIn('heicTimeoutMs', limits.heicTimeoutMs, 1, 900_000);
   integerIn('maxSvgBytes', limits.maxSvgBytes, 1, 2 ** 31 - 1);
   integerIn('maxSvgElements', limits.maxSvgElements, 1, 1_000_000);
   checkProfile('auto', limits.quality.auto);

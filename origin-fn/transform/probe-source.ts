@@ -29,10 +29,11 @@ export interface SourceInfo {
   cmyk: boolean;
 }
 
-const ACCEPTED_NAMES = 'JPEG, PNG, WebP, AVIF, GIF or TIFF';
+const accepted = (limits: TransformLimits) =>
+  `JPEG, PNG, WebP, AVIF, ${limits.allowHeic ? 'HEIC, ' : ''}GIF or TIFF`;
 const megapixels = (pixels: number) => `${(pixels / 1e6).toFixed(1)} megapixels`;
 
-function sourceFormat(meta: Metadata): SourceFormat | undefined {
+function sourceFormat(meta: Metadata, limits: TransformLimits): SourceFormat | undefined {
   switch (meta.format) {
     case 'jpeg':
     case 'png':
@@ -42,14 +43,16 @@ function sourceFormat(meta: Metadata): SourceFormat | undefined {
     case 'svg':
       return meta.format;
     case 'heif':
-      // HEIF holds AVIF (AV1) or HEIC (HEVC); sharp's prebuilt libvips has no HEVC decoder.
-      return meta.compression === 'av1' ? 'avif' : undefined;
+      // HEIF holds AVIF (AV1) or HEIC (HEVC); sharp's prebuilt libvips has no HEVC decoder,
+      // libheif in WebAssembly decodes it (heic.ts) unless HEIC input is off.
+      if (meta.compression === 'av1') return 'avif';
+      return meta.compression === 'hevc' && limits.allowHeic ? 'heic' : undefined;
     default:
       return undefined;
   }
 }
 
-async function readHeader(input: Buffer): Promise<Metadata> {
+async function readHeader(input: Buffer, limits: TransformLimits): Promise<Metadata> {
   try {
     // Header only: no pixel is decoded, so no pixel limit is needed here; ours is applied below
     // on the dimensions, which avoids interpreting sharp's own limit error.
@@ -62,7 +65,7 @@ async function readHeader(input: Buffer): Promise<Metadata> {
         err,
       );
     }
-    throw unsupported('IMG_UNSUPPORTED', `The file is not an image: expected ${ACCEPTED_NAMES}.`, err);
+    throw unsupported('IMG_UNSUPPORTED', `The file is not an image: expected ${accepted(limits)}.`, err);
   }
 }
 
@@ -87,7 +90,7 @@ function refuseOrCheckSvg(input: Buffer, limits: TransformLimits): void {
   if (!limits.allowSvg) {
     throw unsupported(
       'IMG_UNSUPPORTED',
-      `SVG images are not served by this CDN: expected ${ACCEPTED_NAMES}.`,
+      `SVG images are not served by this CDN: expected ${accepted(limits)}.`,
     );
   }
   checkSvg(input, limits);
@@ -96,7 +99,7 @@ function refuseOrCheckSvg(input: Buffer, limits: TransformLimits): void {
 /** Checks bytes, format, pixel count and JPEG scans from the header; throws ImageError 413/415. */
 export async function probeSource(input: Buffer, limits: TransformLimits): Promise<SourceInfo> {
   if (input.length === 0) {
-    throw unsupported('IMG_UNSUPPORTED', `The file is empty: expected ${ACCEPTED_NAMES}.`);
+    throw unsupported('IMG_UNSUPPORTED', `The file is empty: expected ${accepted(limits)}.`);
   }
   if (input.length > limits.maxSourceBytes) {
     throw tooLarge(
@@ -110,11 +113,18 @@ export async function probeSource(input: Buffer, limits: TransformLimits): Promi
   // below still refuses SVG when it is off).
   const svg = !hasImageSignature(input) && looksLikeSvg(input);
   if (svg) refuseOrCheckSvg(input, limits);
-  const meta = await readHeader(input);
-  const format = sourceFormat(meta);
+  const meta = await readHeader(input, limits);
+  const format = sourceFormat(meta, limits);
   if (format === undefined) {
-    const what = meta.format === 'heif' ? 'HEIC' : meta.format.toUpperCase();
-    throw unsupported('IMG_UNSUPPORTED', `${what} images are not supported: expected ${ACCEPTED_NAMES}.`);
+    if (meta.format === 'heif' && meta.compression === 'hevc') {
+      throw unsupported(
+        'IMG_UNSUPPORTED',
+        `HEIC images are not served by this CDN (HEIC input is off): expected ${accepted(limits)}.`,
+      );
+    }
+    const what =
+      meta.format === 'heif' ? `HEIF (${meta.compression ?? 'unknown'})` : meta.format.toUpperCase();
+    throw unsupported('IMG_UNSUPPORTED', `${what} images are not supported: expected ${accepted(limits)}.`);
   }
   // The sniff is a superset of libvips's own: this only holds if it ever was not.
   if (format === 'svg' && !svg) refuseOrCheckSvg(input, limits);
@@ -126,11 +136,14 @@ export async function probeSource(input: Buffer, limits: TransformLimits): Promi
         `${megapixels(limits.maxInputPixels)}. Resize it before uploading.`,
     );
   }
-  const orientation = meta.orientation ?? 1;
+  // HEIC: libheif applies the irot/imir transforms while decoding (the header's size is already
+  // the upright one) and an EXIF orientation in the file is informative only: never applied.
+  const heic = format === 'heic';
+  const orientation = heic ? 1 : (meta.orientation ?? 1);
   return {
     format,
-    width: meta.autoOrient.width,
-    height: meta.autoOrient.height,
+    width: heic ? meta.width : meta.autoOrient.width,
+    height: heic ? meta.height : meta.autoOrient.height,
     orientation,
     frames: meta.pages !== undefined && (format === 'gif' || format === 'webp') ? meta.pages : 1,
     loop: meta.loop,

@@ -15,7 +15,14 @@ import type { TransformLimits } from './limits.ts';
 import { probeSource, type SourceInfo } from './probe-source.ts';
 import { createQualityHints, type QualityHints } from './quality-hints.ts';
 import { planResize, type ResizePlan } from './resize-plan.ts';
-import { finishVariant, isTransparent, keepsAnimation, type Prepared, prepareFor } from './transform.ts';
+import {
+  decodableInput,
+  finishVariant,
+  isTransparent,
+  keepsAnimation,
+  type Prepared,
+  prepareFor,
+} from './transform.ts';
 import type { TransformOutcome } from './types.ts';
 import { validateSpec } from './validate-spec.ts';
 
@@ -64,8 +71,10 @@ export async function transformMany(
   options: TransformManyOptions = {},
 ): Promise<TransformOutcome[]> {
   let source: SourceInfo;
+  let decodable: Buffer;
   try {
     source = await probeSource(input, limits);
+    decodable = await decodableInput(input, source, limits);
   } catch (error) {
     return specs.map(() => ({ ok: false, error }));
   }
@@ -91,7 +100,7 @@ export async function transformMany(
         prepared =
           still && base !== undefined
             ? await derive(base, plan)
-            : await prepareFor(input, source, spec, animated, limits);
+            : await prepareFor(decodable, source, spec, animated, limits);
         decodes.set(key, prepared);
         if (still) base = prepared;
       }

@@ -21,6 +21,7 @@ import type { OutputFormat, VariantSpec } from '../../edge-fn/grammar/types.ts';
 import { unsupported } from '../errors.ts';
 import { type Decoded, decode } from './decode.ts';
 import { CONTENT_TYPES, servableAs } from './formats.ts';
+import { decodeHeic } from './heic.ts';
 import { DEFAULT_LIMITS, type TransformLimits, validateLimits } from './limits.ts';
 import { checkAnimation, probeSource, type SourceInfo } from './probe-source.ts';
 import { encodeWithQuality } from './quality.ts';
@@ -101,6 +102,18 @@ function servableOriginal(
     !source.cmyk &&
     animated === source.frames > 1;
   return same ? withoutMetadata(input, source.format) : undefined;
+}
+
+/**
+ * What sharp decodes for a probed source: its own bytes, or for HEIC (which this sharp cannot
+ * decode) a TIFF of its pixels from libheif (heic.ts), made once and shared by every variant.
+ */
+export async function decodableInput(
+  input: Buffer,
+  source: SourceInfo,
+  limits: TransformLimits,
+): Promise<Buffer> {
+  return source.format === 'heic' ? decodeHeic(input, limits) : input;
 }
 
 /** Decoded pixels of one size, ready to encode in any format. */
@@ -205,7 +218,8 @@ async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): P
   const probeStart = performance.now();
   const source = await probeSource(input, limits);
   const animated = keepsAnimation(source, spec, limits);
-  const prepared = await prepareFor(input, source, spec, animated, limits);
+  const decodable = await decodableInput(input, source, limits);
+  const prepared = await prepareFor(decodable, source, spec, animated, limits);
   // The probe counts as decoding time, as it always has.
   return finishVariant(
     input,

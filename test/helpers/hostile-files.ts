@@ -332,7 +332,7 @@ export async function craftedFiles(externalUrl: string): Promise<Crafted[]> {
       name: 'heic-header.heic',
       bytes: fixture('heic-iphone-header-8kb.heic'),
       expect: [415],
-      why: 'HEIC: no HEVC decoder',
+      why: 'HEIC cut after 8 KB: its HEVC tiles are truncated',
     },
     { name: 'gif-truncated.gif', bytes: fixture('gif-truncated.gif'), expect: [415], why: 'truncated' },
     {

@@ -42,7 +42,7 @@ describe('SVG off (the default): refused from the bytes, nothing parsed', () => 
     const { err, ms } = await timedRefusal(off.transform(big, spec({ format: 'png', width: 64 })));
     expect(err).toMatchObject({ status: 415, code: 'IMG_UNSUPPORTED' });
     expect(err.message).toBe(
-      'SVG images are not served by this CDN: expected JPEG, PNG, WebP, AVIF, GIF or TIFF.',
+      'SVG images are not served by this CDN: expected JPEG, PNG, WebP, AVIF, HEIC, GIF or TIFF.',
     );
     expect(ms).toBeLessThan(300);
   });

@@ -92,13 +92,21 @@ describe('not an image, unsupported or damaged (415)', () => {
     expect([result.width, result.height]).toEqual([532, 43]);
   });
 
-  it('refuses HEIC (HEVC), which this sharp build cannot decode, with IMG_UNSUPPORTED from its header', async () => {
+  it('refuses the first 8 KB of an iPhone HEIC (a whole header, cut HEVC tiles) with IMG_CORRUPT', async () => {
     const heic = fixture('heic-iphone-header-8kb.heic');
     const meta = await sharp(heic).metadata();
     expect([meta.format, meta.compression]).toEqual(['heif', 'hevc']);
     const err = await refusal(heic);
+    expect([err.status, err.code]).toEqual([415, 'IMG_CORRUPT']);
+  });
+
+  it('refuses HEIC from its header with IMG_UNSUPPORTED when HEIC input is off (allowHeic: false)', async () => {
+    const off = createTransformer({ ...DEFAULT_LIMITS, allowHeic: false });
+    const err = await refusal(fixture('heic-kodim23.heic'), {}, off);
     expect([err.status, err.code]).toEqual([415, 'IMG_UNSUPPORTED']);
-    expect(err.message).toContain('HEIC');
+    expect(err.message).toBe(
+      'HEIC images are not served by this CDN (HEIC input is off): expected JPEG, PNG, WebP, AVIF, GIF or TIFF.',
+    );
   });
 
   it('refuses a truncated JPEG with IMG_CORRUPT (never a grey half image)', async () => {
