@@ -1,7 +1,9 @@
 /**
  * Builds the Lambda assets without Docker: dist/lambda/<name>/ holds `index.mjs` (the handler
- * module bundled by esbuild, sharp left external) and a `node_modules/` with sharp and the
- * prebuilt libvips binaries for the Lambda's CPU (linux-arm64 or linux-x64, glibc).
+ * module bundled by esbuild, sharp and libheif-js left external), `heic-worker.mjs` (the HEIC
+ * decode worker, origin-fn/transform/heic-worker.ts, started beside it) and a `node_modules/`
+ * with sharp and the prebuilt libvips binaries for the Lambda's CPU (linux-arm64 or linux-x64,
+ * glibc) and libheif-js (libheif + libde265 as WebAssembly, the same on every CPU).
  *
  * The binaries come from the npm registry: sharp's own optional `@img/sharp-linux-*` packages,
  * at the versions and integrity hashes recorded in this repository's package-lock.json. The
@@ -14,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAMBDA_DIST = resolve(root, 'dist/lambda');
@@ -25,6 +27,8 @@ export const LAMBDA_ENTRIES = {
   prewarm: 'prewarm/lambda.ts',
 } as const;
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;
+/** The HEIC decode worker's entry, bundled beside every Lambda's handler (both run the transform). */
+const HEIC_WORKER = 'origin-fn/transform/heic-worker.ts';
 
 /** Lambda's names for its CPUs (aws-cdk-lib Architecture.name). */
 export type LambdaArch = 'arm64' | 'x86_64';
@@ -84,16 +88,23 @@ export function lockClosure(lock: Lockfile, name: string): Record<string, LockEn
   return out;
 }
 
-/** Writes package.json + package-lock.json for sharp and installs it for the Lambda's platform. */
-function installSharp(dir: string, arch: LambdaArch): void {
+/** The packages installed beside the bundle (left external: native binaries, a .wasm file). */
+export const RUNTIME_PACKAGES = ['sharp', 'libheif-js'] as const;
+
+/** Writes package.json + package-lock.json for RUNTIME_PACKAGES and installs them for the Lambda's platform. */
+function installRuntimePackages(dir: string, arch: LambdaArch): void {
   const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
     dependencies: Record<string, string>;
   };
-  const version = rootPkg.dependencies.sharp;
-  if (!version) throw new Error('package.json: sharp must be a dependency');
+  const dependencies: Record<string, string> = {};
+  for (const name of RUNTIME_PACKAGES) {
+    const version = rootPkg.dependencies[name];
+    if (!version) throw new Error(`package.json: ${name} must be a dependency`);
+    dependencies[name] = version;
+  }
   const cpu = NPM_CPU[arch];
   const stamp = join(dir, 'node_modules', '.litepix-platform');
-  const wanted = `sharp@${version} linux-${cpu}-glibc`;
+  const wanted = `${RUNTIME_PACKAGES.map((n) => `${n}@${dependencies[n]}`).join(' ')} linux-${cpu}-glibc`;
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
 
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as Lockfile;
@@ -101,7 +112,7 @@ function installSharp(dir: string, arch: LambdaArch): void {
     name: 'litepix-lambda',
     private: true,
     type: 'module',
-    dependencies: { sharp: version },
+    dependencies,
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(
@@ -113,7 +124,7 @@ function installSharp(dir: string, arch: LambdaArch): void {
         requires: true,
         packages: {
           '': { name: manifest.name, dependencies: manifest.dependencies },
-          ...lockClosure(lock, 'sharp'),
+          ...Object.assign({}, ...RUNTIME_PACKAGES.map((n) => lockClosure(lock, n))),
         },
       },
       null,
@@ -131,7 +142,7 @@ function installSharp(dir: string, arch: LambdaArch): void {
       .slice(0, 6)
       .join('\n');
     throw new Error(
-      `Cannot install sharp's linux-${cpu} binaries into ${dir} (npm ${args.join(' ')}); ` +
+      `Cannot install sharp's linux-${cpu} binaries and libheif-js into ${dir} (npm ${args.join(' ')}); ` +
         `it needs the npm registry or a filled npm cache:\n${stderr}`,
     );
   }
@@ -139,6 +150,9 @@ function installSharp(dir: string, arch: LambdaArch): void {
     if (!existsSync(join(dir, 'node_modules', pkg, 'package.json'))) {
       throw new Error(`npm ci did not install ${pkg} into ${dir}: the Lambda would fail to load sharp`);
     }
+  }
+  if (!existsSync(join(dir, 'node_modules/libheif-js/libheif-wasm/libheif.wasm'))) {
+    throw new Error(`npm ci did not install libheif-js into ${dir}: the Lambda could not decode HEIC`);
   }
   writeFileSync(stamp, wanted);
 }
@@ -156,9 +170,7 @@ export async function buildLambdaAsset(
   const dir = join(outRoot, name);
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, 'index.mjs');
-  await build({
-    entryPoints: [entry],
-    outfile,
+  const common: BuildOptions = {
     // Paths in the bundle's comments are relative to the repository, whatever the cwd: the
     // asset (and its hash) is the same from any directory.
     absWorkingDir: root,
@@ -166,16 +178,20 @@ export async function buildLambdaAsset(
     platform: 'node',
     format: 'esm',
     target: 'node22',
-    // sharp loads its native addon by platform at run time: installed beside the bundle.
-    external: ['sharp'],
+    // sharp loads its native addon by platform at run time, libheif-js its .wasm file from its
+    // own folder: installed beside the bundle.
+    external: [...RUNTIME_PACKAGES],
     // Bundled CommonJS dependencies (the AWS SDK, pino) call require() for Node built-ins.
     banner: {
       js: "import { createRequire as __litepixRequire } from 'node:module';const require = __litepixRequire(import.meta.url);",
     },
     legalComments: 'none',
     logLevel: 'silent',
-  });
-  installSharp(dir, arch);
+  };
+  await build({ ...common, entryPoints: [entry], outfile });
+  // heic.ts starts new URL('./heic-worker.mjs', import.meta.url): beside index.mjs.
+  await build({ ...common, entryPoints: [join(root, HEIC_WORKER)], outfile: join(dir, 'heic-worker.mjs') });
+  installRuntimePackages(dir, arch);
   return { dir, bundleBytes: statSync(outfile).size };
 }
 
@@ -184,6 +200,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   if (!(arch in NPM_CPU)) throw new Error(`Invalid architecture "${arch}": expected arm64 or x86_64`);
   for (const name of Object.keys(LAMBDA_ENTRIES) as LambdaName[]) {
     const asset = await buildLambdaAsset(name, arch);
-    console.log(`built ${asset.dir} (index.mjs ${asset.bundleBytes} bytes, sharp for linux ${arch})`);
+    console.log(
+      `built ${asset.dir} (index.mjs ${asset.bundleBytes} bytes, heic-worker.mjs, sharp for linux ${arch}, libheif-js)`,
+    );
   }
 }

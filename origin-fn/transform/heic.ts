@@ -47,7 +47,12 @@ function p3Icc(): Promise<Uint8Array> {
 function startWorker(job: HeicJob): Worker {
   const transferList = [job.input.buffer as ArrayBuffer];
   if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./heic-worker.mjs', import.meta.url), { workerData: job, transferList });
+    // No inherited flags: the worker is a plain module file whatever started this process.
+    return new Worker(new URL('./heic-worker.mjs', import.meta.url), {
+      workerData: job,
+      transferList,
+      execArgv: [],
+    });
   }
   const tsx = tsxApi();
   const entry = new URL('./heic-worker.ts', import.meta.url).href;

@@ -14,7 +14,9 @@ import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLambdaAsset, type LambdaAsset, lockClosure } from '../../scripts/build-lambda.ts';
+import { fixture } from '../helpers/images.ts';
 import { ORIGINALS, VARIANTS } from '../helpers/origin-stack.ts';
+import { ssim } from '../helpers/perceptual.ts';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.ts';
 
 const run = promisify(execFile);
@@ -101,49 +103,70 @@ describe('the origin Lambda asset', () => {
       new PutObjectCommand({ Bucket: ORIGINALS, Key: 'a/b.jpg', Body: original, ContentType: 'image/jpeg' }),
     );
 
-    // A child node process plays the Lambda runtime: the `awslambda` global (streamifyResponse
-    // and HttpResponseStream, the JSON prelude + 8 NUL bytes wire format), the environment,
-    // then `import` of the asset's index.mjs and one call of its `handler`.
-    const script = `
+    const { prelude, body } = await invokeOrigin(x64, s3, '/v1/a/b.jpg/w414.qauto.webp');
+    expect(prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'image/webp' } });
+    expect(await sharp(body).metadata()).toMatchObject({ format: 'webp', width: 414, height: 276 });
+    expect(body.length).toBeLessThan(original.length);
+  });
+
+  it('x86_64: the bundled handler decodes a HEIC original with the wasm decoder in its worker (heic-worker.mjs)', async () => {
+    expect(readdirSync(x64.dir).sort()).toEqual(
+      expect.arrayContaining(['heic-worker.mjs', 'index.mjs', 'node_modules']),
+    );
+    const heic = fixture('heic-kodim23.heic');
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: ORIGINALS, Key: 'a/k.heic', Body: heic, ContentType: 'image/heic' }),
+    );
+    const { prelude, body } = await invokeOrigin(x64, s3, '/v1/a/k.heic/w256.qauto.jpeg');
+    expect(prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'image/jpeg' } });
+    expect(await sharp(body).metadata()).toMatchObject({ format: 'jpeg', width: 256, height: 171 });
+    // The HEIC was made from this PNG (scripts/heic-fixtures.ts): the same picture.
+    const reference = readFileSync(new URL('../../examples/images/kodim23.png', import.meta.url));
+    expect(await ssim(reference, body)).toBeGreaterThan(0.9);
+  });
+});
+
+/**
+ * A child node process plays the Lambda runtime: the `awslambda` global (streamifyResponse and
+ * HttpResponseStream, the JSON prelude + 8 NUL bytes wire format), the environment, then
+ * `import` of the asset's index.mjs and one call of its `handler` for `path`.
+ */
+async function invokeOrigin(asset: LambdaAsset, s3: S3rverHandle, path: string) {
+  const script = `
       import { PassThrough } from 'node:stream';
       globalThis.awslambda = {
         streamifyResponse: (fn) => fn,
         HttpResponseStream: { from(stream, prelude) { stream.write(JSON.stringify(prelude)); stream.write(Buffer.alloc(8)); return stream; } },
       };
-      const { handler } = await import(${JSON.stringify(join(x64.dir, 'index.mjs'))});
+      const { handler } = await import(${JSON.stringify(join(asset.dir, 'index.mjs'))});
       const sink = new PassThrough();
       const chunks = [];
       sink.on('data', (c) => chunks.push(c));
-      const path = '/v1/a/b.jpg/w414.qauto.webp';
-      await handler({ rawPath: path, requestContext: { requestId: 'r1', http: { method: 'GET' } } }, sink);
+      await handler({ rawPath: ${JSON.stringify(path)}, requestContext: { requestId: 'r1', http: { method: 'GET' } } }, sink);
       process.stdout.write(Buffer.concat(chunks).toString('base64'));
     `;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: out,
-      maxBuffer: 16 * 1024 * 1024,
-      env: {
-        PATH: process.env.PATH,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
-        AWS_ENDPOINT_URL_S3: s3.endpoint,
-        LITEPIX_ORIGINALS_BUCKET: ORIGINALS,
-        LITEPIX_VARIANTS_BUCKET: VARIANTS,
-        LITEPIX_LOG_LEVEL: 'silent',
-      },
-    });
-    const all = Buffer.from(stdout, 'base64');
-    const split = all.indexOf(Buffer.alloc(8));
-    const prelude = JSON.parse(all.subarray(0, split).toString()) as {
-      statusCode: number;
-      headers: Record<string, string>;
-    };
-    const body = all.subarray(split + 8);
-    expect(prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'image/webp' } });
-    expect(await sharp(body).metadata()).toMatchObject({ format: 'webp', width: 414, height: 276 });
-    expect(body.length).toBeLessThan(original.length);
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: out,
+    maxBuffer: 16 * 1024 * 1024,
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      LITEPIX_ORIGINALS_BUCKET: ORIGINALS,
+      LITEPIX_VARIANTS_BUCKET: VARIANTS,
+      LITEPIX_LOG_LEVEL: 'silent',
+    },
   });
-});
+  const all = Buffer.from(stdout, 'base64');
+  const split = all.indexOf(Buffer.alloc(8));
+  const prelude = JSON.parse(all.subarray(0, split).toString()) as {
+    statusCode: number;
+    headers: Record<string, string>;
+  };
+  return { prelude, body: all.subarray(split + 8) };
+}
 
 describe('the pre-warm Lambda asset', () => {
   let asset: LambdaAsset;
