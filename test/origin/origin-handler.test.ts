@@ -8,12 +8,15 @@ import { type OriginStack, startOriginStack, VARIANTS } from '../helpers/origin-
 import { ssim } from '../helpers/perceptual.ts';
 
 const KODIM = readFileSync(new URL('../fixtures/images/kodim23-q95.jpg', import.meta.url));
+const HEIC = readFileSync(new URL('../fixtures/images/heic-kodim23.heic', import.meta.url));
 let stack: OriginStack;
 
 beforeAll(async () => {
   stack = await startOriginStack();
   await stack.putOriginal('photos/kodim23.jpg', KODIM, 'image/jpeg');
   await stack.putOriginal('photos/not-an-image.jpg', Buffer.from('hello, I am text'), 'image/jpeg');
+  await stack.putOriginal('photos/kodim23.heic', HEIC, 'image/heic');
+  await stack.putOriginal('photos/cut.heic', HEIC.subarray(0, HEIC.length / 2), 'image/heic');
 });
 
 afterAll(async () => {
@@ -52,6 +55,23 @@ describe('the origin handler (real s3rver, real sharp)', () => {
       height: '320',
     });
     expect(head.Metadata?.['original-etag']).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('makes a variant of a HEIC original (wasm decoder) and stores it; a cut HEIC is 415 and stores nothing', async () => {
+    const res = await stack.origin.handle('/v1/photos/kodim23.heic/w480.qauto.webp', 'req-h1');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('image/webp');
+    expect(Number(res.headers['x-litepix-original-bytes'])).toBe(HEIC.length);
+    expect(await sharp(res.body).metadata()).toMatchObject({ format: 'webp', width: 480, height: 320 });
+    const reference = await sharp(KODIM).resize(480).png().toBuffer();
+    expect(await ssim(res.body, reference)).toBeGreaterThan(0.9);
+    expect(await stack.variantKeys()).toContain('v1/photos/kodim23.heic/w480.qauto.webp');
+
+    const before = await stack.variantKeys();
+    const cut = await stack.origin.handle('/v1/photos/cut.heic/w480.qauto.webp', 'req-h2');
+    expect(cut.status).toBe(415);
+    expect(cut.headers['x-litepix-error']).toBe('IMG_CORRUPT');
+    expect(await stack.variantKeys()).toEqual(before);
   });
 
   it('serves a stored variant without transforming again', async () => {
