@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, S3_CREDENTIALS, startDevStack } from '../../cli/dev-stack.ts';
 import { devOptions, runCli } from '../helpers/local-stack.ts';
+import { ssim } from '../helpers/perceptual.ts';
 
 /** The workerd processes started by `parent` (its children named workerd). */
 function workerdChildren(parent: number): number[] {
@@ -117,6 +118,33 @@ describe('the local stack end to end (s3rver + origin + the edge bundle in minif
     const again = await get('/uploads/k3.jpg?width=320&dpr=2', 'image/webp');
     expect(again.headers.get('x-cache')).toBe('Hit from litepix-dev');
     client.destroy();
+  });
+
+  it('serves a HEIC original through the local CDN (GET /x.heic?w=256), decoded by the wasm decoder', async () => {
+    const client = new S3Client({
+      endpoint: stack.s3Endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: S3_CREDENTIALS,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    const heic = readFileSync(new URL('../fixtures/images/heic-kodim23.heic', import.meta.url));
+    await client.send(
+      new PutObjectCommand({ Bucket: 'litepix-originals', Key: 'uploads/k23.heic', Body: heic }),
+    );
+    client.destroy();
+    const res = await get('/uploads/k23.heic?w=256', 'image/webp,*/*');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-cache')).toBe('Miss from litepix-dev');
+    expect(res.headers.get('content-type')).toBe('image/webp');
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(await sharp(body).metadata()).toMatchObject({ format: 'webp', width: 256, height: 171 });
+    const kodim23 = readFileSync(new URL('../../examples/images/kodim23.png', import.meta.url));
+    expect(await ssim(kodim23, body)).toBeGreaterThan(0.9);
+    expect((await get('/uploads/k23.heic?w=256', 'image/webp,*/*')).headers.get('x-cache')).toBe(
+      'Hit from litepix-dev',
+    );
   });
 
   it("a variant served by the bucket carries the origin's quality header (from its S3 metadata)", async () => {
