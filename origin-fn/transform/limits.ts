@@ -47,7 +47,7 @@ export interface TransformLimits {
   allowHeic: boolean;
   /**
    * Longest a HEIC decode may take, in ms, in its worker thread; past it the worker is ended and
-   * the answer is 413 IMG_TOO_COMPLEX. About 0.1 s per megapixel on one core.
+   * the answer is 413 IMG_TOO_COMPLEX. About 45 ms of CPU per megapixel (bench/heic.ts).
    */
   heicTimeoutMs: number;
   /** Largest SVG source, in bytes (413 IMG_TOO_LARGE beyond); librsvg's memory grows with it. */

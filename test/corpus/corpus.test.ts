@@ -31,8 +31,8 @@ const EITHER: Record<string, { statuses: number[]; why: string }> = {
   'edge/svg-with-script.svg': { statuses: [415], why: 'SVG input is off by default (LITEPIX_ALLOW_SVG)' },
   'edge/svg-external-ref-and-data-uri.svg': { statuses: [415], why: 'SVG input is off by default' },
   'edge/heic-iphone11pro-12mp.heic': {
-    statuses: [200, 415],
-    why: "sharp's prebuilt libvips has no HEVC decoder",
+    statuses: [200],
+    why: 'decoded by libheif + libde265 in WebAssembly (origin-fn/transform/heic.ts), HEIC input is on by default',
   },
   'edge/jpeg-lossless-sof3.jpg': {
     statuses: [200, 415],
