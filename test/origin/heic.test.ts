@@ -115,6 +115,34 @@ describe('HEIC input (libheif wasm → TIFF → sharp)', () => {
     expect(err.message).toBe('The image is damaged (truncated or corrupt data). Re-export the file.');
   });
 
+  it('answers 12 seeded mutations of a HEIC (header bit flips, runs of one byte, spliced copies) with a real image or 413/415, never anything else', async () => {
+    let seed = 20261207;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const outcomes: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const bytes = Buffer.from(HEIC);
+      const at = Math.floor(random() * bytes.length);
+      if (i % 3 === 0) {
+        for (let k = 0; k < 8; k++) {
+          const byte = Math.floor(random() * 1500);
+          bytes[byte] = (bytes[byte] ?? 0) ^ (1 << k);
+        }
+      } else if (i % 3 === 1) bytes.fill(Math.floor(random() * 256), at, at + 64);
+      else bytes.copy(bytes, at, Math.floor(random() * bytes.length));
+      const answer = await transformer.transform(bytes, spec({ width: 256, format: 'webp' })).then(
+        async (r) => `${r.contentType} ${(await sharp(r.bytes).metadata()).format}`,
+        (e: unknown) => (e instanceof ImageError && [413, 415].includes(e.status) ? 'refused' : String(e)),
+      );
+      outcomes.push(answer);
+    }
+    for (const answer of outcomes) expect(['image/webp webp', 'refused']).toContain(answer);
+    // libde265 conceals damage inside the HEVC data (docs/origin.md#heic-input): some decode.
+    expect(outcomes).toContain('image/webp webp');
+  });
+
   it('refuses a HEIC over the pixel limit from its header, before decoding (413 IMG_TOO_MANY_PIXELS)', async () => {
     const err = await refusal(HEIC, { maxInputPixels: 768 * 512 - 1 });
     expect([err.status, err.code]).toEqual([413, 'IMG_TOO_MANY_PIXELS']);
