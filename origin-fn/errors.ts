@@ -15,6 +15,7 @@ export type ImageErrorCode =
   | 'IMG_TOO_MANY_PIXELS'
   | 'IMG_TOO_MANY_FRAMES'
   | 'IMG_TOO_COMPLEX'
+  | 'IMG_OVER_BUDGET'
   | 'IMG_UNSUPPORTED'
   | 'IMG_CORRUPT'
   | 'IMG_STORAGE_UNAVAILABLE'
@@ -37,7 +38,12 @@ export const badRequest = (code: ImageErrorCode, message: string) => new ImageEr
 export const notFound = (message: string, cause?: unknown) =>
   new ImageError(404, 'IMG_NOT_FOUND', message, { cause });
 export const tooLarge = (
-  code: 'IMG_TOO_LARGE' | 'IMG_TOO_MANY_PIXELS' | 'IMG_TOO_MANY_FRAMES' | 'IMG_TOO_COMPLEX',
+  code:
+    | 'IMG_TOO_LARGE'
+    | 'IMG_TOO_MANY_PIXELS'
+    | 'IMG_TOO_MANY_FRAMES'
+    | 'IMG_TOO_COMPLEX'
+    | 'IMG_OVER_BUDGET',
   message: string,
 ) => new ImageError(413, code, message);
 export const unsupported = (code: 'IMG_UNSUPPORTED' | 'IMG_CORRUPT', message: string, cause?: unknown) =>

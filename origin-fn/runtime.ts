@@ -56,7 +56,7 @@ export function createRuntimeBase(config: OriginConfig, options: RuntimeOptions 
   return {
     log,
     client,
-    transformer: createTransformer(config.limits),
+    transformer: createTransformer(config.limits, { ladder: config.grammar.ladder }),
     storeOptions: {
       client,
       originalsBucket: config.originalsBucket,

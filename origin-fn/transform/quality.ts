@@ -11,6 +11,7 @@
  */
 import sharp from 'sharp';
 import type { OutputFormat, Quality } from '../../edge-fn/grammar/types.ts';
+import type { BudgetReport } from './budget.ts';
 import { comparatorFor, type PixelView } from './distance.ts';
 import { type Encoded, type EncodeRequest, encode, type RawPixels } from './encode.ts';
 import type { QualitySettings } from './limits.ts';
@@ -89,6 +90,8 @@ export interface QualityReport {
   mode: 'search' | 'fallback' | 'fixed';
   /** The search ran on a tile sample (large outputs) and the distance is the sample's. */
   sampled: boolean;
+  /** Set when the spec had a byte budget: which constraint won, and any size step (budget.ts). */
+  budget?: BudgetReport | undefined;
 }
 
 export interface QualityEncoded {
@@ -101,7 +104,7 @@ export interface QualityEncoded {
 /** Encoding options without the quality. */
 export type EncodeBase = Omit<EncodeRequest, 'quality' | 'png'>;
 
-async function decodeRaw(bytes: Buffer): Promise<PixelView> {
+export async function decodeRaw(bytes: Buffer): Promise<PixelView> {
   const { data, info } = await sharp(bytes).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
@@ -253,14 +256,23 @@ async function encodePng(
 /**
  * The `x-litepix-quality` header (and the stored variant's `quality` metadata), e.g.
  * `q=74; distance=0.982; encodes=2`, `q=74; distance=0.954; encodes=3; sampled`,
- * `q=85; encodes=1; fallback`, or `q=75` for a numeric quality.
+ * `q=85; encodes=1; fallback`, or `q=75` for a numeric quality. With a byte budget, its parts
+ * follow: `budget=50KB; won=quality` (the variant without a budget fitted), `budget=50KB;
+ * won=budget` (quality lowered to fit), `budget=50KB; won=budget; stepped=828-640` (and the
+ * size stepped down the ladder, side before and after). ASCII only: it is an HTTP header and
+ * S3 user metadata.
  */
 export function formatQualityHeader(report: QualityReport): string {
-  if (report.mode === 'fixed') return `q=${report.quality}`;
+  const { budget } = report;
+  if (report.mode === 'fixed' && budget === undefined) return `q=${report.quality}`;
   const parts = [`q=${report.quality}`];
   if (report.distance !== undefined) parts.push(`distance=${report.distance.toFixed(3)}`);
   parts.push(`encodes=${report.encodes}`);
   if (report.sampled) parts.push('sampled');
   if (report.mode === 'fallback') parts.push('fallback');
+  if (budget !== undefined) {
+    parts.push(`budget=${budget.kb}KB`, `won=${budget.won}`);
+    if (budget.stepped !== undefined) parts.push(`stepped=${budget.stepped.from}-${budget.stepped.to}`);
+  }
   return parts.join('; ');
 }

@@ -62,6 +62,8 @@ export interface TransformManyOptions {
   reuseQuality?: boolean | undefined;
   /** Where the searches' learning goes (default: a fresh createQualityHints()); for tests and benches. */
   hints?: QualityHints | undefined;
+  /** The grammar's size ladder, which byte budgets step down (default: the default grammar's). */
+  ladder?: readonly number[] | undefined;
 }
 
 export async function transformMany(
@@ -124,6 +126,7 @@ export async function transformMany(
           made.animated,
           limits,
           hints,
+          options.ladder,
         ),
       };
     } catch (error) {

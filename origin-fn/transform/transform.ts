@@ -17,8 +17,10 @@
  * (sharp has no animated AVIF or APNG encoder), and a still is what such a request asks for.
  */
 import sharp from 'sharp';
+import { DEFAULT_LADDER } from '../../edge-fn/grammar/config.ts';
 import type { OutputFormat, VariantSpec } from '../../edge-fn/grammar/types.ts';
 import { unsupported } from '../errors.ts';
+import { encodeWithinBudget } from './budget.ts';
 import { type Decoded, decode } from './decode.ts';
 import { CONTENT_TYPES, servableAs } from './formats.ts';
 import { decodeHeic } from './heic.ts';
@@ -146,7 +148,8 @@ export function keepsAnimation(source: SourceInfo, spec: VariantSpec, limits: Tr
 
 /**
  * Encodes prepared pixels for a spec: served format, quality search (started from `hints` when
- * other variants of the same image were searched), never heavier.
+ * other variants of the same image were searched), byte budget (budget.ts: quality, then the
+ * size `ladder`, come down until the bytes fit), never heavier.
  */
 export async function finishVariant(
   input: Buffer,
@@ -156,29 +159,39 @@ export async function finishVariant(
   animated: boolean,
   limits: TransformLimits,
   hints?: QualityHints,
+  ladder: readonly number[] = DEFAULT_LADDER,
 ): Promise<TransformResult> {
-  const { decoded, transparent, decodeMs } = prepared;
+  const { transparent, decodeMs } = prepared;
+  let { decoded } = prepared;
   const format = servedFormatFor(spec.format, transparent, decoded.width * decoded.height, limits);
   const encodeStart = performance.now();
-  const {
-    encoded,
-    report,
-    decoded: searchDecoded,
-  } = await encodeWithQuality(
-    decoded.pixels,
-    {
-      format,
-      dropAlpha: !transparent && (decoded.pixels.channels === 2 || decoded.pixels.channels === 4),
-      greyscale: source.greyscale,
-      animation: animated
-        ? { frameHeight: decoded.height, loop: source.loop, delay: source.delay }
-        : undefined,
-    },
-    spec.quality,
-    limits.quality,
-    undefined,
-    { hints, sourceWidth: source.width },
-  );
+  const base = {
+    format,
+    dropAlpha: !transparent && (decoded.pixels.channels === 2 || decoded.pixels.channels === 4),
+    greyscale: source.greyscale,
+    animation: animated ? { frameHeight: decoded.height, loop: source.loop, delay: source.delay } : undefined,
+  };
+  const context = { hints, sourceWidth: source.width };
+  let made: Awaited<ReturnType<typeof encodeWithQuality>>;
+  if (spec.maxKb === undefined) {
+    made = await encodeWithQuality(decoded.pixels, base, spec.quality, limits.quality, undefined, context);
+  } else {
+    const budgeted = await encodeWithinBudget({
+      pixels: decoded.pixels,
+      base,
+      quality: spec.quality,
+      settings: limits.quality,
+      maxKb: spec.maxKb,
+      ladder,
+      side: spec.width !== undefined ? 'width' : spec.height !== undefined ? 'height' : 'longer',
+      context,
+    });
+    made = budgeted;
+    const { pixels } = budgeted;
+    // A step down the ladder: the variant's size is the step's (animations are never stepped).
+    if (pixels !== decoded.pixels) decoded = { pixels, width: pixels.width, height: pixels.height };
+  }
+  const { encoded, report, decoded: searchDecoded } = made;
   const encodeMs = elapsedSince(encodeStart);
 
   const common = {
@@ -213,7 +226,12 @@ export async function finishVariant(
   };
 }
 
-async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): Promise<TransformResult> {
+async function run(
+  input: Buffer,
+  spec: VariantSpec,
+  limits: TransformLimits,
+  ladder: readonly number[],
+): Promise<TransformResult> {
   validateSpec(spec);
   const probeStart = performance.now();
   const source = await probeSource(input, limits);
@@ -228,17 +246,28 @@ async function run(input: Buffer, spec: VariantSpec, limits: TransformLimits): P
     { ...prepared, decodeMs: elapsedSince(probeStart) },
     animated,
     limits,
+    undefined,
+    ladder,
   );
+}
+
+export interface TransformerOptions {
+  /** The grammar's size ladder, which byte budgets step down (default: the default grammar's). */
+  ladder?: readonly number[] | undefined;
 }
 
 /**
  * Builds the transformer once per cold start. Throws a RangeError naming the setting when the
  * limits are invalid.
  */
-export function createTransformer(limits: TransformLimits = DEFAULT_LIMITS): Transformer {
+export function createTransformer(
+  limits: TransformLimits = DEFAULT_LIMITS,
+  options: TransformerOptions = {},
+): Transformer {
   validateLimits(limits);
+  const ladder = options.ladder ?? DEFAULT_LADDER;
   return {
-    transform: (input, spec) => run(input, spec, limits),
-    transformMany: (input, specs) => transformMany(input, specs, limits),
+    transform: (input, spec) => run(input, spec, limits, ladder),
+    transformMany: (input, specs) => transformMany(input, specs, limits, { ladder }),
   };
 }

@@ -2,6 +2,7 @@
  * The transform validates its spec again before anything reaches sharp: the spec normally comes
  * from the grammar, but the core must be safe on its own (400 IMG_BAD_PARAM otherwise).
  */
+import { LIMITS } from '../../edge-fn/grammar/config.ts';
 import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
 import { badRequest } from '../errors.ts';
 
@@ -33,6 +34,13 @@ export function validateSpec(spec: VariantSpec): void {
     throw badRequest(
       'IMG_BAD_PARAM',
       `Invalid quality ${show(q)}: expected an integer from 1 to 100, "auto" or "lite"`,
+    );
+  }
+  const kb = spec.maxKb;
+  if (kb !== undefined && !(Number.isInteger(kb) && kb >= 1 && kb <= LIMITS.maxBudgetKb)) {
+    throw badRequest(
+      'IMG_BAD_PARAM',
+      `Invalid byte budget ${show(kb)}: expected an integer number of KB from 1 to ${LIMITS.maxBudgetKb}`,
     );
   }
   if (!FORMATS.includes(spec.format)) {
