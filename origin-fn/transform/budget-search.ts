@@ -12,13 +12,15 @@
  */
 
 /** Encoder runs one size's byte search may spend (the quality search's own runs not counted). */
-export const BUDGET_ENCODES = 5;
+export const BUDGET_ENCODES = 6;
 
 /**
  * Prior slope of ln(bytes) per quality step, before two candidates give the real one: about
  * 3.5 % of the bytes per step, between what mozjpeg, libwebp and libaom show at 40–90.
  */
 const LOG_BYTES_PER_STEP = 0.035;
+/** How far under the budget (in ln bytes: 3 %) a one-sided guess aims. */
+const AIM = 0.03;
 
 export interface BytesCandidate {
   quality: number;
@@ -48,10 +50,22 @@ export interface BytesSearchResult {
 
 const fitsIn = (c: BytesCandidate, maxBytes: number) => c.bytes.length <= maxBytes;
 
-/** The next quality to try, strictly between `lo` and `hi`. */
+/** Slope of ln(bytes) per quality step between two candidates, or the prior when it is not positive. */
+function slopeOf(a: BytesCandidate | undefined, b: BytesCandidate | undefined): number {
+  if (a === undefined || b === undefined || a.quality === b.quality) return LOG_BYTES_PER_STEP;
+  const slope = (Math.log(b.bytes.length) - Math.log(a.bytes.length)) / (b.quality - a.quality);
+  return slope > 0 ? slope : LOG_BYTES_PER_STEP;
+}
+
+/**
+ * The next quality to try, strictly between `lo` and `hi`: the secant between the two ends, or,
+ * with one end only, a line (through the last two candidates on that side, else the prior slope)
+ * aimed `AIM` under the budget when coming down, so that the next candidate likely brackets it.
+ */
 function nextQuality(
   fits: BytesCandidate | undefined,
   over: BytesCandidate | undefined,
+  before: BytesCandidate | undefined,
   request: BytesSearchRequest,
   lo: number,
   hi: number,
@@ -64,9 +78,11 @@ function nextQuality(
     const t = b > a ? (target - a) / (b - a) : 0.5;
     q = Math.floor(fits.quality + t * (over.quality - fits.quality));
   } else if (over !== undefined) {
-    q = Math.floor(over.quality - (Math.log(over.bytes.length) - target) / LOG_BYTES_PER_STEP);
+    const slope = slopeOf(over, before);
+    q = Math.floor(over.quality - (Math.log(over.bytes.length) - target + AIM) / slope);
   } else if (fits !== undefined) {
-    q = Math.floor(fits.quality + (target - Math.log(fits.bytes.length)) / LOG_BYTES_PER_STEP);
+    const slope = slopeOf(before, fits);
+    q = Math.floor(fits.quality + (target - Math.log(fits.bytes.length)) / slope);
   } else {
     q = request.ceiling;
   }
@@ -78,8 +94,11 @@ export async function searchBytes(request: BytesSearchRequest): Promise<BytesSea
   let fits: BytesCandidate | undefined; // highest quality that fits
   let over: BytesCandidate | undefined; // lowest quality over the budget
   let atMin: BytesCandidate | undefined;
+  let before: BytesCandidate | undefined; // the end replaced by the last candidate on its side
   const note = (c: BytesCandidate) => {
     if (c.quality === min) atMin = c;
+    const side = fitsIn(c, maxBytes) ? fits : over;
+    if (side !== undefined) before = side;
     if (fitsIn(c, maxBytes)) {
       if (c.quality <= ceiling && (fits === undefined || c.quality > fits.quality)) fits = c;
     } else if (over === undefined || c.quality < over.quality) over = c;
@@ -92,7 +111,9 @@ export async function searchBytes(request: BytesSearchRequest): Promise<BytesSea
     if (hi - lo <= 1 || encodes >= maxEncodes) break;
     // While nothing fits, the last run goes to the window's floor: whether this size can fit.
     const quality =
-      fits === undefined && encodes === maxEncodes - 1 ? min : nextQuality(fits, over, request, lo, hi);
+      fits === undefined && encodes === maxEncodes - 1
+        ? min
+        : nextQuality(fits, over, before, request, lo, hi);
     note({ quality, bytes: await request.encodeAt(quality) });
     encodes++;
   }

@@ -14,8 +14,8 @@
  *     at that size, with the first choice's quality as the ceiling;
  *  4. when even the ladder's smallest step is over: 413 IMG_OVER_BUDGET, nothing stored.
  *
- * Encoder runs, at most: the first choice's (`maxEncodes`, 5 by default), 5 more at the asked
- * size, one per ladder step probed, and 4 more at the chosen step. Smaller steps are resized
+ * Encoder runs, at most: the first choice's (`maxEncodes`, 5 by default), 6 more at the asked
+ * size, one per ladder step probed, and 5 more at the chosen step. Smaller steps are resized
  * from the pixels of the asked size (one step down: a pyramid step, as pre-warm's).
  * Animations are not resized: their budget is met by quality alone, or refused.
  */
