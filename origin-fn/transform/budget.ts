@@ -140,7 +140,7 @@ export async function encodeWithinBudget(request: BudgetRequest): Promise<Budget
 
   if (chosen === undefined) {
     const floor = searched.atMin as BytesCandidate; // searchBytes ends on `min` when nothing fits
-    const shown = `${pixels.width}×${pixels.height}`;
+    const shown = `${pixels.width}×${base.animation?.frameHeight ?? pixels.height}`;
     if (base.animation !== undefined)
       throw overBudget(request, `${shown} (animations keep their size)`, floor.bytes.length);
     const from = sideOf(pixels, side);
