@@ -21,7 +21,7 @@ const E2E = [
   'test/queue/**/*.test.ts',
 ];
 const INTEGRATION = [
-  'test/origin/{faults,hostile-images,key-refusals,lambda,origin-handler,s3-store}.test.ts',
+  'test/origin/{budget-origin,faults,hostile-images,key-refusals,lambda,origin-handler,s3-store}.test.ts',
   'test/prewarm/{deep-units,ingest,lambda,long-lines,prewarm,queue-handler}.test.ts',
   'test/infra/{lambda-asset,nag,stack-*}.test.ts',
 ];
