@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBudgetBench } from './budget.ts';
 import { runEdgeBench } from './edge.ts';
 import { runOriginBench } from './origin.ts';
 import { runPrewarmBench } from './prewarm.ts';
@@ -20,6 +21,7 @@ const parts: Record<string, () => Promise<unknown> | unknown> = {
   prewarm: () => runPrewarmBench(),
   queue: () => runQueueBench(),
   variants: () => runVariantsBench(),
+  budget: () => runBudgetBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
