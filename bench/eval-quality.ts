@@ -651,6 +651,10 @@ function render({ cases, specs, seconds, generated, full, patches }: Run): strin
     `- **One distance at every size**: the old SSIM score needed a stricter target above 1 MP (sensor noise it counted as preserved); the distance does not, and the same ${DEFAULT_LIMITS.quality.auto.distance} gives butteraugli medians of ${autoMedianSpan} from Kodak to 12 MP originals.`,
     "- **PNG** is not searched: libimagequant's quality setting barely changes a photo's palette or bytes (identical output from 70 to 100 on Kodak), so PNG is a 256-colour palette when that meets the target and is smaller, else lossless truecolour. A dithered palette of a smooth photo is far over the target (butteraugli ≈ 1.9): served losslessly at `q=auto`; modern browsers get WebP/AVIF anyway.",
     '',
+    '## Byte budgets (maxkb)',
+    '',
+    "A byte budget (`maxkb=`, `kb<n>` in the key) is a second constraint on the same search, not a new target: the `q=auto` (or `qlite`) choice is served when its bytes fit (`won=quality` in `x-litepix-quality`); otherwise quality comes down to the highest that fits, to the format's window floor (JPEG/WebP 40, AVIF 25), and below that floor the size comes down the width ladder instead of the quality (origin-fn/transform/budget.ts; [origin.md](origin.md)). So a budget never makes an image look better than `q=auto`, and a tight one makes it visibly worse: the header's `distance=` says by how much (the same units as the targets above; a budget variant is decoded and measured once). Past the floor litepix serves a smaller image rather than a blockier one at the same size: the windows' floors are where the artefacts become plain. Median bytes and distances at w=828 against `qlite` and `q=auto`: [benchmarks.md](benchmarks.md#budget).",
+    '',
   );
   return lines.join('\n');
 }

@@ -140,6 +140,7 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
         qualityDistance: result.qualityReport.distance,
         qualityMode: result.qualityReport.mode,
         encodes: result.qualityReport.encodes,
+        ...(result.qualityReport.budget !== undefined ? { budget: result.qualityReport.budget } : {}),
         servedOriginal: result.servedOriginal,
         ms: {
           fetch: Math.round(fetchMs),
