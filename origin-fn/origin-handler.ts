@@ -1,17 +1,19 @@
 /**
  * The origin: variant key → variant bytes. Parses the key with the grammar module (it never
  * trusts the edge), reads a stored variant or makes one (original → transform → store), and
+ * the same for a placeholder key (`…/placeholder.json`: placeholder.ts), and
  * answers with the headers S3 would serve for the stored object. Runtime-free: the Lambda and
  * local HTTP adapters turn `OriginResponse` into their own shapes.
  */
 import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
 import { isError } from '../edge-fn/grammar/params.ts';
 import { decodePath } from '../edge-fn/grammar/source-key.ts';
-import type { VariantSpec } from '../edge-fn/grammar/types.ts';
-import { parseVariantKey } from '../edge-fn/grammar/variant-key.ts';
+import type { PlaceholderSpec, VariantSpec } from '../edge-fn/grammar/types.ts';
+import { isPlaceholderKey, parsePlaceholderKey, parseVariantKey } from '../edge-fn/grammar/variant-key.ts';
 import { ImageError, toImageError } from './errors.ts';
 import type { ImageStore, StoredObject } from './image-store.ts';
 import type { Log } from './log.ts';
+import { PLACEHOLDER_CONTENT_TYPE, producePlaceholder } from './placeholder.ts';
 import { etagOf, produceVariant, VARIANT_CACHE_CONTROL } from './produce-variant.ts';
 import type { TransformLimits } from './transform/limits.ts';
 import type { Transformer } from './transform/types.ts';
@@ -54,12 +56,22 @@ export interface OriginHandler {
   readonly transforms: number;
 }
 
-function keyFromPath(path: string, grammar: GrammarConfig): { key: string; spec: VariantSpec } {
+/** What a key asks for: an image variant, or the placeholder of an original (or of a crop). */
+type Target =
+  | { kind: 'variant'; key: string; spec: VariantSpec }
+  | { kind: 'placeholder'; key: string; spec: PlaceholderSpec };
+
+function keyFromPath(path: string, grammar: GrammarConfig): Target {
   const key = decodePath(path.startsWith('/') ? path : `/${path}`);
   if (isError(key)) throw new ImageError(key.status, key.code, key.message);
+  if (isPlaceholderKey(key)) {
+    const spec = parsePlaceholderKey(key, grammar);
+    if (isError(spec)) throw new ImageError(spec.status, spec.code, spec.message);
+    return { kind: 'placeholder', key, spec };
+  }
   const spec = parseVariantKey(key, grammar);
   if (isError(spec)) throw new ImageError(spec.status, spec.code, spec.message);
-  return { key, spec };
+  return { kind: 'variant', key, spec };
 }
 
 function storedResponse(stored: StoredObject): OriginResponse {
@@ -106,24 +118,49 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
   const inflight = new Map<string, Promise<OriginResponse>>();
   let transforms = 0;
 
-  async function produce(
-    key: string,
-    spec: VariantSpec,
-    requestId: string,
-    signal: AbortSignal,
-  ): Promise<OriginResponse> {
+  async function produce(target: Target, requestId: string, signal: AbortSignal): Promise<OriginResponse> {
+    const { key, spec } = target;
     const t0 = performance.now();
     const existing = await store.getVariant(key, { signal });
     if (existing) {
-      log.info({ requestId, key, status: 200, source: 'stored', bytesOut: existing.bytes.length }, 'variant');
+      log.info(
+        { requestId, key, status: 200, source: 'stored', bytesOut: existing.bytes.length },
+        target.kind,
+      );
       return storedResponse(existing);
     }
     const original = await store.getOriginal(spec.source, limits.maxSourceBytes, { signal });
     const fetchMs = performance.now() - t0;
     signal.throwIfAborted();
     transforms++;
+    if (target.kind === 'placeholder') {
+      const made = await producePlaceholder({ store, limits }, key, target.spec, original, { signal });
+      log.info(
+        {
+          requestId,
+          key,
+          status: 200,
+          source: 'made',
+          bytesIn: original.bytes.length,
+          bytesOut: made.bytes.length,
+          ms: { fetch: Math.round(fetchMs), total: Math.round(performance.now() - t0) },
+        },
+        'placeholder',
+      );
+      return {
+        status: 200,
+        headers: {
+          'content-type': PLACEHOLDER_CONTENT_TYPE,
+          'cache-control': VARIANT_CACHE_CONTROL,
+          etag: made.etag,
+          'content-length': String(made.bytes.length),
+          'x-litepix-original-bytes': String(original.bytes.length),
+        },
+        body: made.bytes,
+      };
+    }
     // Past the budget the caller has had its 503: produceVariant drops the result, stores nothing.
-    const made = await produceVariant({ store, transformer }, key, spec, original, { signal });
+    const made = await produceVariant({ store, transformer }, key, target.spec, original, { signal });
     const { result, quality, etag, storeMs } = made;
     log.info(
       {
@@ -170,8 +207,7 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
    * `settled` resolves when the work itself is over (possibly later).
    */
   function withinBudget(
-    key: string,
-    spec: VariantSpec,
+    target: Target,
     requestId: string,
   ): { answer: Promise<OriginResponse>; settled: Promise<void> } {
     const controller = new AbortController();
@@ -187,7 +223,7 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
         ),
       );
     }, budgetMs);
-    const work = produce(key, spec, requestId, controller.signal);
+    const work = produce(target, requestId, controller.signal);
     // After a timeout the work still settles (sharp cannot be interrupted); its outcome is dropped.
     const settled = work.then(
       () => undefined,
@@ -202,10 +238,11 @@ export function createOriginHandler(deps: OriginDeps): OriginHandler {
     },
     async handle(path, requestId) {
       try {
-        const { key, spec } = keyFromPath(path, grammar);
+        const target = keyFromPath(path, grammar);
+        const { key } = target;
         let pending = inflight.get(key);
         if (!pending) {
-          const run = withinBudget(key, spec, requestId);
+          const run = withinBudget(target, requestId);
           pending = run.answer;
           inflight.set(key, pending);
           // The key stays taken until the work is over, even after a timeout was answered: a
