@@ -44,6 +44,8 @@ Options:
   --selector <s>         where images are, repeatable: "/cover/url" or "images[*].url" (default: auto)
   --rewrite <preset|map> a reference becomes one URL (the --rewrite-preset) or a map preset → URL
   --rewrite-preset <p>   preset of the rewritten URL (default mobile)
+  --facts                a reference becomes its facts: URLs, sizes and bytes per preset and
+                         format, and a ThumbHash placeholder (docs/prewarm.md "Facts")
   --verify-cdn           also fetch each variant through the CDN (status and content-type)
   --ingest-host <h>      allow ingest of external URLs from this host (repeatable; *.example.com)
   --allow-address <cidr> let ingest connect to this non-public address (repeatable; e.g. 127.0.0.1)
@@ -84,6 +86,7 @@ export const RUNTIME_OPTIONS = {
   selector: { type: 'string', multiple: true },
   rewrite: { type: 'string' },
   'rewrite-preset': { type: 'string' },
+  facts: { type: 'boolean', default: false },
   'verify-cdn': { type: 'boolean', default: false },
   'ingest-host': { type: 'string', multiple: true },
   'allow-address': { type: 'string', multiple: true },
@@ -131,7 +134,7 @@ export async function prewarmCommand(argv: string[]): Promise<void> {
     ] as const;
     const misplaced =
       workerSide.find((name) => values[name] !== undefined) ??
-      (values['verify-cdn'] ? 'verify-cdn' : undefined);
+      (values['verify-cdn'] ? 'verify-cdn' : values.facts ? 'facts' : undefined);
     if (misplaced)
       throw new UsageError(
         `prewarm: --${misplaced} does not go with --queue: ${misplaced === 'out' || misplaced === 'report' ? 'the results are read with litepix prewarm collect <job> --out/--report' : "the workers apply it (litepix worker, or the Lambda's LITEPIX_PREWARM_* settings)"}`,
@@ -153,7 +156,7 @@ export async function prewarmCommand(argv: string[]): Promise<void> {
     input: inputStat ? { path: resolve(inputPath), ...inputStat } : `stdin-${process.pid}-${Date.now()}`,
     presets: config.presets,
     formats: config.formats,
-    rewrite: [config.rewrite, config.rewritePreset],
+    rewrite: [config.rewrite, config.rewritePreset, config.facts],
     cdn: config.cdnBase,
     selectors: selectors.map((s) => s.text),
   });
@@ -243,6 +246,7 @@ export interface RuntimeFlags {
   selector?: string[] | undefined;
   rewrite?: string | undefined;
   'rewrite-preset'?: string | undefined;
+  facts?: boolean | undefined;
   'verify-cdn'?: boolean | undefined;
   'ingest-host'?: string[] | undefined;
   'allow-address'?: string[] | undefined;
@@ -276,6 +280,7 @@ export async function prewarmRuntime(
   set('LITEPIX_PREWARM_REWRITE', values.rewrite);
   set('LITEPIX_PREWARM_REWRITE_PRESET', values['rewrite-preset']);
   if (values['verify-cdn']) env.LITEPIX_PREWARM_VERIFY_CDN = 'true';
+  if (values.facts) env.LITEPIX_PREWARM_FACTS = 'true';
   if (values['ingest-host']) env.LITEPIX_INGEST_HOSTS = list(values['ingest-host']).join(',');
   if (values['allow-address']) env.LITEPIX_INGEST_ALLOW_ADDRESSES = list(values['allow-address']).join(',');
   env.LITEPIX_LOG_LEVEL ??= 'warn';

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { VariantSpec } from '../edge-fn/grammar/types.ts';
 import type { ImageStore, StoreCallOptions } from './image-store.ts';
 import { formatQualityHeader } from './transform/quality.ts';
+import type { TransformManyOptions } from './transform/transform-many.ts';
 import type { Transformer, TransformOutcome, TransformResult } from './transform/types.ts';
 
 export const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
@@ -123,12 +124,14 @@ export type ProduceOutcome = { ok: true; made: ProducedVariant } | { ok: false; 
 /**
  * Makes several variants of one original (the pre-warm's plan) from one decode where the
  * transformer can (`transformMany`), then stores each whole. One outcome per wanted variant, in
- * order: a variant that fails (refused spec, failed PUT) fails alone.
+ * order: a variant that fails (refused spec, failed PUT) fails alone. `options.onStill` sees the
+ * smallest decoded level of the whole image (the pre-warm's placeholder is drawn from it).
  */
 export async function produceVariants(
   deps: ProduceDeps,
   wanted: Array<{ key: string; spec: VariantSpec }>,
   original: OriginalSource,
+  options: Pick<TransformManyOptions, 'onStill'> = {},
 ): Promise<ProduceOutcome[]> {
   const { transformer } = deps;
   const transformAll = async (): Promise<TransformOutcome[]> => {
@@ -136,6 +139,7 @@ export async function produceVariants(
       return transformer.transformMany(
         original.bytes,
         wanted.map((w) => w.spec),
+        options,
       );
     const out: TransformOutcome[] = [];
     for (const w of wanted) {

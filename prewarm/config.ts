@@ -51,6 +51,8 @@ export interface PrewarmConfig extends OriginConfig {
   /** Preset whose URL replaces a reference in `preset` rewrite mode (and whose bytes the report shows). */
   rewritePreset: string;
   rewrite: RewriteMode;
+  /** References become their facts (URLs, sizes, bytes, placeholder); placeholders are stored. */
+  facts: boolean;
   /** Transforms at the same time (CPU); storage requests run up to 4× as many. */
   concurrency: number;
   /** Attempts of one storage operation or transform on a transient fault (first included). */
@@ -187,6 +189,11 @@ export const PREWARM_ENV_SETTINGS = {
     shown: '`mobile` (else the first preset)',
     flag: '--rewrite-preset',
   }),
+  LITEPIX_PREWARM_FACTS: envBoolean(
+    false,
+    "each reference becomes its facts: URLs, width × height and bytes per preset and format, and a ThumbHash placeholder (stored at the original's `placeholder.json` key)",
+    { flag: '--facts' },
+  ),
   LITEPIX_PREWARM_SELECTORS: setting(
     listOf(selectorOf, (item) => {
       try {
@@ -349,6 +356,7 @@ export function readPrewarmConfig(env: Env = process.env): PrewarmConfig {
     formats: s.LITEPIX_PREWARM_FORMATS,
     rewritePreset,
     rewrite: s.LITEPIX_PREWARM_REWRITE,
+    facts: s.LITEPIX_PREWARM_FACTS,
     concurrency: s.LITEPIX_PREWARM_CONCURRENCY,
     attempts: s.LITEPIX_PREWARM_ATTEMPTS,
     window: s.LITEPIX_PREWARM_WINDOW,

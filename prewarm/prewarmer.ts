@@ -11,7 +11,7 @@
  */
 import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
 import type { OutputFormat } from '../edge-fn/grammar/types.ts';
-import { cdnUrl } from '../edge-fn/sign-url.ts';
+import { buildPlaceholderKey } from '../edge-fn/grammar/variant-key.ts';
 import type { Log } from '../origin-fn/log.ts';
 import type { TransformLimits } from '../origin-fn/transform/limits.ts';
 import type { Transformer } from '../origin-fn/transform/types.ts';
@@ -30,7 +30,7 @@ import {
 } from './ingest.ts';
 import { assertOriginalKey, formatsFor, planVariants } from './plan.ts';
 import type { PrewarmStore } from './prewarm-store.ts';
-import { type Replacement, rewriteUnit } from './rewrite.ts';
+import { type Replacement, replacementFor, rewriteUnit } from './rewrite.ts';
 import { createLimiter, type Limiter } from './scheduler.ts';
 import { allStrings, type Found, type Selector, selectAll } from './selectors.ts';
 import { type Counters, newCounters, processSource } from './source-job.ts';
@@ -50,6 +50,8 @@ export interface PrewarmSettings {
   formats: OutputFormat[];
   rewrite: 'preset' | 'map';
   rewritePreset: string;
+  /** References become their facts (facts.ts); each original's placeholder is made and stored. */
+  facts?: boolean | undefined;
   signingSecret?: string | undefined;
   concurrency: number;
   attempts: number;
@@ -164,6 +166,9 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
             counters,
             log,
             cdnCheck,
+            placeholderKey: settings.facts
+              ? buildPlaceholderKey({ source: key }, settings.grammar)
+              : undefined,
           }),
         )
         .then((outcome) => {
@@ -206,7 +211,10 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
     };
   }
 
-  async function image(found: Found, ref: ImageRef): Promise<{ report: ImageReport; key?: string }> {
+  async function image(
+    found: Found,
+    ref: ImageRef,
+  ): Promise<{ report: ImageReport; replacement?: Replacement | undefined }> {
     if (ref.kind === 'invalid') return { report: failedImage(found, { ...ref, transient: false }) };
     let key: string;
     try {
@@ -228,7 +236,10 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
       bytes: v.bytes,
       ...(v.code ? { code: v.code } : {}),
     }));
-    const broken = outcome.variants.find((v) => v.status === 'failed');
+    const placeholder = outcome.placeholder;
+    const broken =
+      outcome.variants.find((v) => v.status === 'failed') ??
+      (placeholder?.status === 'failed' ? placeholder : undefined);
     if (broken) {
       const report = failedImage(
         found,
@@ -247,7 +258,7 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
     )?.bytes;
     const before = outcome.originalBytes;
     return {
-      key,
+      replacement: replacementFor(key, outcome, settings),
       report: {
         pointer: found.pointer,
         ref: short(found.value),
@@ -259,15 +270,6 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
         variants,
       },
     };
-  }
-
-  function replacement(key: string): Replacement {
-    const secret = settings.signingSecret;
-    if (settings.rewrite === 'preset')
-      return cdnUrl(settings.cdnBase, key, { preset: settings.rewritePreset }, secret);
-    const map: Record<string, string> = {};
-    for (const p of settings.presets) map[p] = cdnUrl(settings.cdnBase, key, { preset: p }, secret);
-    return map;
   }
 
   async function processUnit(item: InputItem): Promise<UnitResult> {
@@ -315,7 +317,8 @@ export function createPrewarmer(deps: PrewarmerDeps): Prewarmer {
     const images = await Promise.all(slots.map((s) => image(s.found, s.ref)));
     const replacements = new Map<string, Replacement>();
     for (const i of images)
-      if (i.key && i.report.status !== 'failed') replacements.set(i.report.pointer, replacement(i.key));
+      if (i.replacement !== undefined && i.report.status !== 'failed')
+        replacements.set(i.report.pointer, i.replacement);
     const failed = images.filter((i) => i.report.status === 'failed').length;
     return {
       report: {

@@ -1,11 +1,41 @@
 /**
  * The rewritten Data Unit: a deep copy in which each pre-warmed image reference (by its JSON
- * pointer) is replaced by its CDN URL for the rewrite preset (`preset` mode) or by a map
- * preset → URL (`map` mode). Everything else, failed references included, is left untouched.
+ * pointer) is replaced by its CDN URL for the rewrite preset (`preset` mode), by a map
+ * preset → URL (`map` mode), or, with facts, by its facts (facts.ts: URLs, sizes, bytes,
+ * placeholder). Everything else, failed references included, is left untouched.
  */
+import { cdnUrl } from '../edge-fn/sign-url.ts';
+import { factsOf, type ImageFacts } from './facts.ts';
 import { pointerToken } from './selectors.ts';
+import type { SourceOutcome } from './types.ts';
 
-export type Replacement = string | Record<string, string>;
+export type Replacement = string | Record<string, string> | ImageFacts;
+
+export interface RewriteSettings {
+  cdnBase: string;
+  presets: string[];
+  rewrite: 'preset' | 'map';
+  rewritePreset: string;
+  signingSecret?: string | undefined;
+  facts?: boolean | undefined;
+}
+
+/**
+ * What replaces a pre-warmed reference to `key`; undefined when its facts are wanted but
+ * missing (the placeholder failed: the image is reported failed and left as it was).
+ */
+export function replacementFor(
+  key: string,
+  outcome: SourceOutcome,
+  settings: RewriteSettings,
+): Replacement | undefined {
+  const urlOf = (preset: string) => cdnUrl(settings.cdnBase, key, { preset }, settings.signingSecret);
+  if (settings.facts) return factsOf(outcome, settings.presets, urlOf, settings.rewritePreset);
+  if (settings.rewrite === 'preset') return urlOf(settings.rewritePreset);
+  const map: Record<string, string> = {};
+  for (const p of settings.presets) map[p] = urlOf(p);
+  return map;
+}
 
 export function rewriteUnit(unit: unknown, replacements: Map<string, Replacement>): unknown {
   if (replacements.size === 0) return unit;

@@ -9,6 +9,7 @@
  */
 import type { Log } from '../origin-fn/log.ts';
 import { type ProduceOutcome, produceVariants } from '../origin-fn/produce-variant.ts';
+import type { RawPixels } from '../origin-fn/transform/encode.ts';
 import type { TransformLimits } from '../origin-fn/transform/limits.ts';
 import { probeSource } from '../origin-fn/transform/probe-source.ts';
 import type { Transformer } from '../origin-fn/transform/types.ts';
@@ -16,7 +17,8 @@ import { toFailure } from './errors.ts';
 import type { PlannedVariant } from './plan.ts';
 import type { PrewarmStore } from './prewarm-store.ts';
 import { type Limiter, type RetryOptions, withRetry } from './scheduler.ts';
-import type { SourceOutcome, VariantOutcome } from './types.ts';
+import { makeSourcePlaceholder, readStoredPlaceholder } from './source-placeholder.ts';
+import type { PlaceholderOutcome, SourceOutcome, VariantOutcome } from './types.ts';
 import { verifyVariant } from './verify.ts';
 
 /** Verification failures of a stored variant that making it again from the original can mend. */
@@ -52,6 +54,8 @@ export interface SourceJobDeps {
   log: Log;
   /** Optional check of each variant through the CDN (throws a PrewarmError VERIFY_CDN). */
   cdnCheck?: ((source: string, variant: PlannedVariant, contentType: string) => Promise<void>) | undefined;
+  /** The original's placeholder key when the run carries facts (source-placeholder.ts); else none is made. */
+  placeholderKey?: string | undefined;
 }
 
 export async function processSource(
@@ -74,16 +78,24 @@ export async function processSource(
   let originalBytes: number;
   let original: { bytes: Buffer; etag?: string | undefined; versionId?: string | undefined } | undefined;
   let sourceSize: { width: number; height: number } | undefined;
+  const placeholderKey = deps.placeholderKey;
+  let placeholderStored: PlaceholderOutcome | undefined;
   try {
-    found = await Promise.all(
-      planned.map((v) =>
-        storage(() => {
-          counters.reads++;
-          return store.getVariant(v.key);
-        }),
-      ),
-    );
-    if (found.some((h) => h === undefined)) {
+    const read = (key: string) =>
+      storage(() => {
+        counters.reads++;
+        return store.getVariant(key);
+      });
+    const [variantsFound, placeholderFound] = await Promise.all([
+      Promise.all(planned.map((v) => read(v.key))),
+      placeholderKey === undefined ? undefined : read(placeholderKey),
+    ]);
+    found = variantsFound;
+    if (placeholderKey !== undefined) {
+      const placeholder = readStoredPlaceholder(placeholderFound, placeholderKey, deps.log);
+      if (placeholder) placeholderStored = { status: 'existing', key: placeholderKey, placeholder };
+    }
+    if (found.some((h) => h === undefined) || (placeholderKey !== undefined && !placeholderStored)) {
       const got = await storage(() => {
         counters.reads++;
         return store.getOriginal(source, limits.maxSourceBytes);
@@ -128,7 +140,11 @@ export async function processSource(
       });
     });
 
-  const produce = (variants: PlannedVariant[], src: NonNullable<typeof original>) =>
+  const produce = (
+    variants: PlannedVariant[],
+    src: NonNullable<typeof original>,
+    onStill?: (pixels: RawPixels) => void,
+  ) =>
     produceVariants(
       {
         transformer: deps.transformer,
@@ -146,11 +162,37 @@ export async function processSource(
       },
       variants,
       src,
+      { onStill },
     );
-  // Every missing variant of this original from one decode (transform-many.ts), each stored whole.
+  // Every missing variant of this original from one decode (transform-many.ts), each stored whole;
+  // the placeholder, when one is to be made, from the smallest level of that decode.
   const missing = planned.filter((_, i) => found[i] === undefined);
+  let still: RawPixels | undefined;
   const made: Promise<ProduceOutcome[]> =
-    original !== undefined && missing.length > 0 ? produce(missing, original) : Promise.resolve([]);
+    original !== undefined && missing.length > 0
+      ? produce(missing, original, (pixels) => {
+          still = pixels;
+        })
+      : Promise.resolve([]);
+  const placeholder = (async (): Promise<PlaceholderOutcome | undefined> => {
+    if (placeholderKey === undefined || placeholderStored) return placeholderStored;
+    await made;
+    const src = original as NonNullable<typeof original>; // read above whenever a placeholder is missing
+    const pixels = still;
+    still = undefined;
+    return makeSourcePlaceholder(
+      {
+        store,
+        limits,
+        cpu: (task) => cpu.run(task),
+        storage,
+        countWrite: () => counters.writes++,
+      },
+      placeholderKey,
+      src,
+      pixels && sourceSize ? { pixels, ...sourceSize } : undefined,
+    );
+  })();
 
   // A stored variant that fails verification (damaged, truncated, not what its key says) is made
   // again from the original, read once for all such variants, and overwrites it.
@@ -221,5 +263,5 @@ export async function processSource(
   };
 
   const variants = await Promise.all(planned.map((v, i) => one(v, found[i])));
-  return { source, originalBytes, variants };
+  return { source, originalBytes, variants, placeholder: await placeholder };
 }

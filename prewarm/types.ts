@@ -1,5 +1,6 @@
 /** What pre-warm reports: per variant, per image reference, per Data Unit, and in total. */
 import type { OutputFormat } from '../edge-fn/grammar/types.ts';
+import type { Placeholder } from '../origin-fn/transform/placeholder.ts';
 
 /** `produced`: made now; `existing`: already stored (left as is, verified); `failed`: see code. */
 export type VariantStatus = 'produced' | 'existing' | 'failed';
@@ -19,11 +20,18 @@ export interface VariantOutcome {
   transient?: boolean | undefined;
 }
 
+/** The placeholder of an original (`--facts`): read back from its key, made now, or failed. */
+export type PlaceholderOutcome =
+  | { status: 'produced' | 'existing'; key: string; placeholder: Placeholder }
+  | { status: 'failed'; key: string; code: string; message: string; transient: boolean };
+
 /** All variants of one original, computed once per run and shared by every unit that needs them. */
 export interface SourceOutcome {
   source: string;
   originalBytes?: number | undefined;
   variants: VariantOutcome[];
+  /** With `--facts` only. */
+  placeholder?: PlaceholderOutcome | undefined;
   /** A failure of the original itself (missing, not an image, storage down). */
   failure?: { code: string; message: string; transient: boolean } | undefined;
 }

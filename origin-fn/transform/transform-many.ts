@@ -11,6 +11,7 @@
  */
 import sharp from 'sharp';
 import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
+import type { RawPixels } from './encode.ts';
 import type { TransformLimits } from './limits.ts';
 import { probeSource, type SourceInfo } from './probe-source.ts';
 import { createQualityHints, type QualityHints } from './quality-hints.ts';
@@ -64,6 +65,12 @@ export interface TransformManyOptions {
   hints?: QualityHints | undefined;
   /** The grammar's size ladder, which byte budgets step down (default: the default grammar's). */
   ladder?: readonly number[] | undefined;
+  /**
+   * Called once the sizes are decoded, with the smallest still `inside` level of the whole
+   * image (upright sRGB pixels, no crop) and the source's size: the pre-warm draws its
+   * placeholder from them instead of decoding again. Not called when no such level was decoded.
+   */
+  onStill?: ((pixels: RawPixels, source: SourceInfo) => void) | undefined;
 }
 
 export async function transformMany(
@@ -89,6 +96,7 @@ export async function transformMany(
   // step of the pyramid from the one above: 1920 → 828 → 256 px; 256 px straight from 1920 px
   // strays from a direct resize by up to 1.0, one step at a time by at most about 0.4).
   let base: Prepared | undefined;
+  let whole: Prepared | undefined;
   for (const i of order) {
     const spec = specs[i] as VariantSpec;
     const plan = plans[i];
@@ -105,12 +113,14 @@ export async function transformMany(
             : await prepareFor(decodable, source, spec, animated, limits);
         decodes.set(key, prepared);
         if (still) base = prepared;
+        if (still && spec.crop === undefined) whole = prepared;
       }
       ready[i] = { prepared, animated };
     } catch (error) {
       outcomes[i] = { ok: false, error };
     }
   }
+  if (whole !== undefined) options.onStill?.(whole.decoded.pixels, source);
   const hints = options.reuseQuality === false ? undefined : (options.hints ?? createQualityHints());
   for (const i of [...order].reverse()) {
     const made = ready[i];

@@ -268,6 +268,6 @@ export function createTransformer(
   const ladder = options.ladder ?? DEFAULT_LADDER;
   return {
     transform: (input, spec) => run(input, spec, limits, ladder),
-    transformMany: (input, specs) => transformMany(input, specs, limits, { ladder }),
+    transformMany: (input, specs, many) => transformMany(input, specs, limits, { ...many, ladder }),
   };
 }

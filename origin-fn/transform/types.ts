@@ -1,6 +1,7 @@
 /** The transform core's public types. */
 import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
 import type { ServedFormat } from './formats.ts';
+import type { TransformManyOptions } from './transform-many.ts';
 import type { QualityReport } from './quality.ts';
 
 export interface TransformResult {
@@ -49,7 +50,11 @@ export interface Transformer {
    * one outcome per spec, in order; a refused spec fails alone (its error as `transform` throws it).
    * Optional: without it, callers transform spec by spec.
    */
-  transformMany?(input: Buffer, specs: VariantSpec[]): Promise<TransformOutcome[]>;
+  transformMany?(
+    input: Buffer,
+    specs: VariantSpec[],
+    options?: Pick<TransformManyOptions, 'onStill'>,
+  ): Promise<TransformOutcome[]>;
 }
 
 export type TransformOutcome = { ok: true; result: TransformResult } | { ok: false; error: unknown };
