@@ -2,12 +2,24 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { thumbHashToApproximateAspectRatio } from 'thumbhash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storageUnavailable } from '../../origin-fn/errors.ts';
+import { createLog } from '../../origin-fn/log.ts';
 import { parsePlaceholder } from '../../origin-fn/placeholder.ts';
 import { createTransformer, DEFAULT_LIMITS } from '../../origin-fn/transform/index.ts';
 import type { Transformer } from '../../origin-fn/transform/types.ts';
 import { type ImageFacts, parseFacts } from '../../prewarm/facts.ts';
+import { createPrewarmer } from '../../prewarm/prewarmer.ts';
+import { reconcile } from '../../prewarm/s3-events.ts';
 import { fixture } from '../helpers/images.ts';
-import { CDN, items, type PrewarmStack, runAll, startPrewarmStack, VARIANTS } from './helpers.ts';
+import {
+  CDN,
+  items,
+  type PrewarmStack,
+  runAll,
+  startPrewarmStack,
+  testSettings,
+  VARIANTS,
+} from './helpers.ts';
 
 const PRESETS = { presets: ['thumb', 'mobile'], formats: ['webp', 'jpeg'] as Array<'webp' | 'jpeg'> };
 const placeholderKey = (source: string) => `v1/${source}/placeholder.json`;
@@ -128,6 +140,42 @@ describe('pre-warm facts and placeholders (real s3rver, real sharp)', () => {
     expect((results[0]?.unit as { cover: unknown }).cover).toBe(`${CDN}/photos/plain.jpg?preset=thumb`);
     expect(p.counters.reads).toBe(5); // 4 variants and the original
     expect(await stack.variantKeys()).not.toContain(placeholderKey('photos/plain.jpg'));
+  });
+
+  it('fails an image whose placeholder cannot be stored, and leaves its reference as it was', async () => {
+    await stack.put('photos/nostore.jpg', fixture('kodim23-q95.jpg'), 'image/jpeg');
+    // A mock for a fault s3rver cannot be made to give for one key only: its PUTs of placeholders fail.
+    const store = {
+      ...stack.store,
+      putVariant: (put: Parameters<typeof stack.store.putVariant>[0]) =>
+        put.key.endsWith('placeholder.json')
+          ? Promise.reject(storageUnavailable('The variants bucket is unavailable; retry in a moment'))
+          : stack.store.putVariant(put),
+    };
+    const p = createPrewarmer({
+      store,
+      transformer: createTransformer(DEFAULT_LIMITS),
+      settings: testSettings({ ...PRESETS, facts: true }),
+      log: createLog({ level: 'silent' }),
+    });
+    const { results } = await runAll(p, items({ cover: 'photos/nostore.jpg' }));
+    expect(results[0]?.report).toMatchObject({ status: 'failed', code: 'PREWARM_IMAGES_FAILED' });
+    expect(results[0]?.report.images[0]).toMatchObject({
+      status: 'failed',
+      code: 'IMG_STORAGE_UNAVAILABLE',
+      transient: true,
+    });
+    expect(results[0]?.unit).toEqual({ cover: 'photos/nostore.jpg' });
+    expect(await stack.variantKeys()).not.toContain(placeholderKey('photos/nostore.jpg'));
+  });
+
+  it('a replaced original makes its stored placeholder stale, as its variants (S3-event reconcile)', async () => {
+    const before = await reconcile(stack.store, 'photos/rotated.jpg', 'v1');
+    expect(before.stale).toEqual([]);
+    await stack.put('photos/rotated.jpg', fixture('kodim23-q95.jpg'), 'image/jpeg');
+    const after = await reconcile(stack.store, 'photos/rotated.jpg', 'v1');
+    expect(after.stale).toContain(placeholderKey('photos/rotated.jpg'));
+    expect(after.stale).toContain('v1/photos/rotated.jpg/w256.qauto.webp');
   });
 
   it('refuses facts that do not have the documented shape, naming the field', () => {
