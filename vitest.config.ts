@@ -18,11 +18,12 @@ const E2E = [
   'test/local/**/*.test.ts',
   'test/browser/**/*.test.ts',
   'test/prewarm/cli.test.ts',
+  'test/prewarm/facts-local-cdn.test.ts',
   'test/queue/**/*.test.ts',
 ];
 const INTEGRATION = [
-  'test/origin/{budget-origin,faults,hostile-images,key-refusals,lambda,origin-handler,s3-store}.test.ts',
-  'test/prewarm/{deep-units,ingest,lambda,long-lines,prewarm,queue-handler}.test.ts',
+  'test/origin/{budget-origin,faults,hostile-images,key-refusals,lambda,origin-handler,placeholder-origin,s3-store}.test.ts',
+  'test/prewarm/{deep-units,facts,ingest,lambda,long-lines,prewarm,queue-handler}.test.ts',
   'test/infra/{lambda-asset,nag,stack-*}.test.ts',
 ];
 const ALL = ['test/**/*.test.ts'];
