@@ -46,6 +46,7 @@ Options:
   --rewrite-preset <p>   preset of the rewritten URL (default mobile)
   --facts                a reference becomes its facts: URLs, sizes and bytes per preset and
                          format, and a ThumbHash placeholder (docs/prewarm.md "Facts")
+  --expires <d>          rewritten URLs expire d after the run writes them (30s, 15m, 1h, 7d): exp=
   --verify-cdn           also fetch each variant through the CDN (status and content-type)
   --ingest-host <h>      allow ingest of external URLs from this host (repeatable; *.example.com)
   --allow-address <cidr> let ingest connect to this non-public address (repeatable; e.g. 127.0.0.1)
@@ -87,6 +88,7 @@ export const RUNTIME_OPTIONS = {
   rewrite: { type: 'string' },
   'rewrite-preset': { type: 'string' },
   facts: { type: 'boolean', default: false },
+  expires: { type: 'string' },
   'verify-cdn': { type: 'boolean', default: false },
   'ingest-host': { type: 'string', multiple: true },
   'allow-address': { type: 'string', multiple: true },
@@ -129,6 +131,7 @@ export async function prewarmCommand(argv: string[]): Promise<void> {
       'selector',
       'rewrite',
       'rewrite-preset',
+      'expires',
       'ingest-host',
       'allow-address',
     ] as const;
@@ -156,7 +159,7 @@ export async function prewarmCommand(argv: string[]): Promise<void> {
     input: inputStat ? { path: resolve(inputPath), ...inputStat } : `stdin-${process.pid}-${Date.now()}`,
     presets: config.presets,
     formats: config.formats,
-    rewrite: [config.rewrite, config.rewritePreset, config.facts],
+    rewrite: [config.rewrite, config.rewritePreset, config.facts, config.expiresSeconds],
     cdn: config.cdnBase,
     selectors: selectors.map((s) => s.text),
   });
@@ -247,6 +250,7 @@ export interface RuntimeFlags {
   rewrite?: string | undefined;
   'rewrite-preset'?: string | undefined;
   facts?: boolean | undefined;
+  expires?: string | undefined;
   'verify-cdn'?: boolean | undefined;
   'ingest-host'?: string[] | undefined;
   'allow-address'?: string[] | undefined;
@@ -279,6 +283,7 @@ export async function prewarmRuntime(
   set('LITEPIX_CDN_BASE', values.cdn);
   set('LITEPIX_PREWARM_REWRITE', values.rewrite);
   set('LITEPIX_PREWARM_REWRITE_PRESET', values['rewrite-preset']);
+  set('LITEPIX_PREWARM_EXPIRES', values.expires);
   if (values['verify-cdn']) env.LITEPIX_PREWARM_VERIFY_CDN = 'true';
   if (values.facts) env.LITEPIX_PREWARM_FACTS = 'true';
   if (values['ingest-host']) env.LITEPIX_INGEST_HOSTS = list(values['ingest-host']).join(',');

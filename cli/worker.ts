@@ -23,8 +23,8 @@ Options:
   --batch <n>          messages per receive, 1–10 (default 1, as the Lambda's batch size)
   --concurrency <n>    transforms at once (LITEPIX_PREWARM_CONCURRENCY, default: cores, ≤ 8)
   --until-empty        stop once the queue is empty (one-shot runs, benchmarks)
-  --presets, --formats, --cdn, --selector, --rewrite, --rewrite-preset, --facts, --verify-cdn,
-  --ingest-host, --allow-address   as for litepix prewarm
+  --presets, --formats, --cdn, --selector, --rewrite, --rewrite-preset, --facts,
+  --expires, --verify-cdn, --ingest-host, --allow-address   as for litepix prewarm
   --aws                real queue and buckets (AWS_REGION, LITEPIX_*_BUCKET, LITEPIX_RESULTS_BUCKET)
   -h, --help           this text
 SIGTERM or Ctrl-C: no new messages; batches in flight get 25 s to finish, else are released.

@@ -151,6 +151,27 @@ export function envBoolean(fallback: boolean, description: string, extra?: Extra
   );
 }
 
+const DURATIONS = 'a whole number and s, m, h or d (30s, 15m, 1h, 7d)';
+
+/** A duration (`parse`: sign-url.ts `parseDuration`, `30s`, `15m`, `1h`, `7d`) as seconds; no default. */
+export function envDuration(parse: (text: string) => number, description: string, extra?: Extra) {
+  return setting(
+    v.pipe(
+      v.string(),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        try {
+          return parse(dataset.value);
+        } catch {
+          addIssue({ message: `expected ${DURATIONS}` });
+          return NEVER;
+        }
+      }),
+    ),
+    undefined,
+    { description, allowed: DURATIONS, ...extra },
+  );
+}
+
 /** One of `allowed`. */
 export function envChoice<const T extends string>(
   allowed: readonly T[],

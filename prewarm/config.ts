@@ -9,6 +9,7 @@ import os from 'node:os';
 import * as v from 'valibot';
 import type { GrammarConfig } from '../edge-fn/grammar/config.ts';
 import type { OutputFormat } from '../edge-fn/grammar/types.ts';
+import { parseDuration } from '../edge-fn/sign-url.ts';
 import {
   bucketSetting,
   ConfigError,
@@ -22,6 +23,7 @@ import {
   commaList,
   envBoolean,
   envChoice,
+  envDuration,
   envInteger,
   envText,
   readSetting,
@@ -53,6 +55,8 @@ export interface PrewarmConfig extends OriginConfig {
   rewrite: RewriteMode;
   /** References become their facts (URLs, sizes, bytes, placeholder); placeholders are stored. */
   facts: boolean;
+  /** Rewritten URLs expire this many seconds after their unit is written (`exp=`); undefined = never. */
+  expiresSeconds: number | undefined;
   /** Transforms at the same time (CPU); storage requests run up to 4× as many. */
   concurrency: number;
   /** Attempts of one storage operation or transform on a transient fault (first included). */
@@ -193,6 +197,11 @@ export const PREWARM_ENV_SETTINGS = {
     false,
     "each reference becomes its facts: URLs, width × height and bytes per preset and format, and a ThumbHash placeholder (stored at the original's `placeholder.json` key)",
     { flag: '--facts' },
+  ),
+  LITEPIX_PREWARM_EXPIRES: envDuration(
+    parseDuration,
+    'rewritten URLs expire this long after their unit is pre-warmed: `exp=` (signed when a secret is configured)',
+    { shown: 'none (links do not expire)', flag: '--expires' },
   ),
   LITEPIX_PREWARM_SELECTORS: setting(
     listOf(selectorOf, (item) => {
@@ -357,6 +366,7 @@ export function readPrewarmConfig(env: Env = process.env): PrewarmConfig {
     rewritePreset,
     rewrite: s.LITEPIX_PREWARM_REWRITE,
     facts: s.LITEPIX_PREWARM_FACTS,
+    expiresSeconds: s.LITEPIX_PREWARM_EXPIRES,
     concurrency: s.LITEPIX_PREWARM_CONCURRENCY,
     attempts: s.LITEPIX_PREWARM_ATTEMPTS,
     window: s.LITEPIX_PREWARM_WINDOW,

@@ -30,7 +30,7 @@ import {
 } from './ingest.ts';
 import { assertOriginalKey, formatsFor, planVariants } from './plan.ts';
 import type { PrewarmStore } from './prewarm-store.ts';
-import { type Replacement, replacementFor, rewriteUnit } from './rewrite.ts';
+import { type Replacement, type RewriteSettings, replacementFor, rewriteUnit } from './rewrite.ts';
 import { createLimiter, type Limiter } from './scheduler.ts';
 import { allStrings, type Found, type Selector, selectAll } from './selectors.ts';
 import { type Counters, newCounters, processSource } from './source-job.ts';
@@ -38,21 +38,15 @@ import { createTally, round3, type Tally } from './tally.ts';
 import type { ImageReport, SourceOutcome, Totals, UnitResult } from './types.ts';
 import { nestedDeeperThan } from './unit-depth.ts';
 
-export interface PrewarmSettings {
+/** Rewrite settings (rewrite.ts: cdnBase, presets, rewrite, rewritePreset, facts, expiresSeconds, signingSecret). */
+export interface PrewarmSettings extends RewriteSettings {
   grammar: GrammarConfig;
   limits: TransformLimits;
   originalsBucket: string;
   /** Path-style S3 endpoint, so `<endpoint>/<originals bucket>/<key>` URLs are recognised. */
   s3Endpoint?: string | undefined;
-  cdnBase: string;
-  presets: string[];
   /** Empty = every format `f=auto` can give. */
   formats: OutputFormat[];
-  rewrite: 'preset' | 'map';
-  rewritePreset: string;
-  /** References become their facts (facts.ts); each original's placeholder is made and stored. */
-  facts?: boolean | undefined;
-  signingSecret?: string | undefined;
   concurrency: number;
   attempts: number;
   window: number;

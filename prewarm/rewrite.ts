@@ -4,7 +4,7 @@
  * preset → URL (`map` mode), or, with facts, by its facts (facts.ts: URLs, sizes, bytes,
  * placeholder). Everything else, failed references included, is left untouched.
  */
-import { cdnUrl } from '../edge-fn/sign-url.ts';
+import { cdnUrl, expiresIn } from '../edge-fn/sign-url.ts';
 import { factsOf, type ImageFacts } from './facts.ts';
 import { pointerToken } from './selectors.ts';
 import type { SourceOutcome } from './types.ts';
@@ -12,12 +12,19 @@ import type { SourceOutcome } from './types.ts';
 export type Replacement = string | Record<string, string> | ImageFacts;
 
 export interface RewriteSettings {
+  /** Base of the rewritten URLs, e.g. `https://d111.cloudfront.net`. */
   cdnBase: string;
+  /** Pre-warmed presets (the map's and the facts' keys). */
   presets: string[];
   rewrite: 'preset' | 'map';
+  /** The preset of `preset` mode's URL and of the facts' `url`. */
   rewritePreset: string;
+  /** Signs every URL (signUrl) when set. */
   signingSecret?: string | undefined;
+  /** References become their facts (facts.ts); each original's placeholder is made and stored. */
   facts?: boolean | undefined;
+  /** URLs carry `exp=` this many seconds from now (signed with the rest when there is a secret). */
+  expiresSeconds?: number | undefined;
 }
 
 /**
@@ -28,8 +35,10 @@ export function replacementFor(
   key: string,
   outcome: SourceOutcome,
   settings: RewriteSettings,
+  nowMs: number = Date.now(),
 ): Replacement | undefined {
-  const urlOf = (preset: string) => cdnUrl(settings.cdnBase, key, { preset }, settings.signingSecret);
+  const exp = settings.expiresSeconds === undefined ? undefined : expiresIn(settings.expiresSeconds, nowMs);
+  const urlOf = (preset: string) => cdnUrl(settings.cdnBase, key, { preset, exp }, settings.signingSecret);
   if (settings.facts) return factsOf(outcome, settings.presets, urlOf, settings.rewritePreset);
   if (settings.rewrite === 'preset') return urlOf(settings.rewritePreset);
   const map: Record<string, string> = {};

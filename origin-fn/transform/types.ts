@@ -1,8 +1,8 @@
 /** The transform core's public types. */
 import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
 import type { ServedFormat } from './formats.ts';
-import type { TransformManyOptions } from './transform-many.ts';
 import type { QualityReport } from './quality.ts';
+import type { TransformManyOptions } from './transform-many.ts';
 
 export interface TransformResult {
   bytes: Buffer;
