@@ -43,7 +43,7 @@ describe('pre-warm --expires (real s3rver)', () => {
       const before = Math.floor(Date.now() / 1000);
       const { results } = await runAll(p, items({ cover: 'photos/hats.jpg' }));
       const after = Math.ceil(Date.now() / 1000);
-      const cover = (results[0]?.unit as { cover: unknown }).cover;
+      const cover = (results[0]?.unit as { cover: unknown } | undefined)?.cover;
       const urls =
         typeof cover === 'string'
           ? [cover]
