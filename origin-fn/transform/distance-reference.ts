@@ -6,6 +6,7 @@
  * candidate of every format searched at that size.
  */
 import { blur, halfMeans, halfSize } from './blur.ts';
+import { TEXT_BLOCK, textMapOfLuma } from './text-map.ts';
 
 /** 8-bit interleaved pixels: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA. */
 export interface PixelView {
@@ -197,7 +198,24 @@ export interface ComparatorOptions {
    */
   tile?: number;
   seamMargin?: number;
+  /** Masking weight in text blocks of a document (default `TEXT_WEIGHT`; 1 = none; evaluation). */
+  textWeight?: number;
 }
+
+/**
+ * Documents: an image whose text-like blocks (text-map.ts) make up at least this share is
+ * measured strictly where its text is. The corpus photos stay below 0.11 (Kodak 0.01–0.09,
+ * the camera photos 0.01–0.11, a book cover and a stone plaque included), the generated
+ * documents and screenshots at w=828 above 0.19 (docs/quality.md, "Documents").
+ */
+export const DOCUMENT_SHARE = 0.15;
+/**
+ * In a document's (dilated) text blocks the masked luma error counts this many times: the
+ * detail energy of thin high-contrast strokes masks ringing and smearing around them that
+ * butteraugli sees (and a reader trips on). Fitted on the generated document ladders
+ * (docs/quality.md, "Documents").
+ */
+export const TEXT_WEIGHT = 1.25;
 
 /** Everything candidates are measured against; read-only once prepared. */
 export interface Reference {
@@ -218,6 +236,8 @@ export interface Reference {
   readonly keepCol: Uint8Array;
   /** True when every pixel counts (no seams left out). */
   readonly keepAll: boolean;
+  /** Share of text-like blocks (text-map.ts); at least `DOCUMENT_SHARE`: weighted as a document. */
+  readonly textShare: number;
 }
 
 export function prepareReference(reference: PixelView, options: ComparatorOptions = {}): Reference {
@@ -233,6 +253,21 @@ export function prepareReference(reference: PixelView, options: ComparatorOption
   blur(mask, new Float32Array(n), width, height, MASK_RADIUS, new Float64Array(width));
   const lumaNorm = new Float32Array(n);
   for (let i = 0; i < n; i++) lumaNorm[i] = lumaPower(mask[i] ?? 0);
+  const text = textMapOfLuma(planes.y, width, height);
+  const weight = options.textWeight ?? TEXT_WEIGHT;
+  if (text.share >= DOCUMENT_SHARE && weight !== 1) {
+    for (let br = 0; br < text.rows; br++) {
+      for (let bc = 0; bc < text.cols; bc++) {
+        if (text.mask[br * text.cols + bc] === 0) continue;
+        const x1 = Math.min(width, (bc + 1) * TEXT_BLOCK);
+        for (let row = br * TEXT_BLOCK; row < Math.min(height, (br + 1) * TEXT_BLOCK); row++) {
+          for (let i = row * width + bc * TEXT_BLOCK; i < row * width + x1; i++) {
+            lumaNorm[i] = Math.fround(weight * (lumaNorm[i] ?? 0));
+          }
+        }
+      }
+    }
+  }
   const colour = planes.cb !== undefined && planes.cr !== undefined;
   const chromaNorm = colour ? new Float32Array(cw * ch) : undefined;
   if (chromaNorm !== undefined) {
@@ -266,5 +301,6 @@ export function prepareReference(reference: PixelView, options: ComparatorOption
     keepRow,
     keepCol,
     keepAll: keepRow.every((k) => k === 1) && keepCol.every((k) => k === 1),
+    textShare: text.share,
   };
 }

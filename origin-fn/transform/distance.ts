@@ -69,6 +69,8 @@ export interface Norms {
 export interface Comparator {
   /** The reference's mean absolute luma gradient (detail), used for the search's first guess. */
   readonly activity: number;
+  /** Share of the reference's blocks that are text-like (text-map.ts; documents weigh their text). */
+  readonly textShare: number;
   /** Perceptual distance of a candidate of the reference's size (≥ 0; 0 = identical; ≈ butteraugli 3-norm). */
   distance(candidate: PixelView): number;
   /** The 3-, 6- and 12-norms whose mean is `distance` (evaluation: how the map is pooled). */
@@ -137,6 +139,7 @@ export function createComparator(
   };
   return {
     activity: ref.activity,
+    textShare: ref.textShare,
     norms,
     distance(candidate) {
       const { p3, p6, p12 } = norms(candidate);
@@ -153,7 +156,7 @@ const comparators = new WeakMap<Uint8Array, Map<string, Comparator>>();
  * The pixels must not change afterwards.
  */
 export function comparatorFor(reference: PixelView, options: ComparatorOptions = {}): Comparator {
-  const key = `${reference.width}×${reference.height}×${reference.channels}/${options.tile ?? 0}/${options.seamMargin ?? ''}`;
+  const key = `${reference.width}×${reference.height}×${reference.channels}/${options.tile ?? 0}/${options.seamMargin ?? ''}/${options.textWeight ?? ''}`;
   let byKey = comparators.get(reference.data);
   if (byKey === undefined) {
     byKey = new Map();

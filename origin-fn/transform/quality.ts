@@ -7,14 +7,17 @@
  *  - JPEG, WebP, AVIF: the lowest quality in the format's window that meets the target;
  *  - PNG: a palette (libimagequant, dithered) when it meets the target and is smaller than
  *    lossless truecolour, else lossless truecolour (see encodePng);
- *  - animations (WebP): not searched, the profile's fixed fallback quality.
+ *  - animations (WebP): not searched, the profile's fixed fallback quality;
+ *  - WebP screenshots and flat documents: a palette WebP instead of the lossy choice when it
+ *    is smaller and meets the target (palette-webp.ts).
  */
 import sharp from 'sharp';
 import type { OutputFormat, Quality } from '../../edge-fn/grammar/types.ts';
 import type { BudgetReport } from './budget.ts';
 import { comparatorFor, type PixelView } from './distance.ts';
-import { type Encoded, type EncodeRequest, encode, type RawPixels } from './encode.ts';
+import { type Encoded, type EncodeRequest, encode, encodePaletteWebp, type RawPixels } from './encode.ts';
 import type { QualitySettings } from './limits.ts';
+import { PALETTE_WEBP_QUALITY, triesPaletteWebp } from './palette-webp.ts';
 import type { QualityHints } from './quality-hints.ts';
 import { type QualityWindow, SAMPLE_TILE, sampleTiles, searchQuality } from './quality-search.ts';
 
@@ -92,6 +95,8 @@ export interface QualityReport {
   sampled: boolean;
   /** Set when the spec had a byte budget: which constraint won, and any size step (budget.ts). */
   budget?: BudgetReport | undefined;
+  /** A palette WebP (lossless, ≤ 256 colours) was served instead of the lossy choice. */
+  palette?: boolean;
 }
 
 export interface QualityEncoded {
@@ -178,13 +183,46 @@ export async function encodeWithQuality(
     mode: result.fallback ? 'fallback' : 'search',
     sampled: sample !== undefined,
   };
+  let lossy: QualityEncoded;
   if (result.bytes !== undefined && sample === undefined) {
     // The search decoded this very candidate to measure it.
-    return { encoded: { bytes: result.bytes, quality: result.quality }, report, decoded: true };
+    lossy = { encoded: { bytes: result.bytes, quality: result.quality }, report, decoded: true };
+  } else {
+    // Searched on a sample (or fell back before encoding): one full-size encode at the choice.
+    const encoded = await encode(pixels, { ...base, quality: result.quality });
+    lossy = { encoded, report: { ...report, encodes: report.encodes + 1 } };
   }
-  // Searched on a sample (or fell back before encoding): one full-size encode at the choice.
-  const encoded = await encode(pixels, { ...base, quality: result.quality });
-  return { encoded, report: { ...report, encodes: report.encodes + 1 } };
+  if (base.format !== 'webp' || result.fallback || now() >= deadline) return lossy;
+  return withPaletteWebp(pixels, base, lossy, profile.distance, sample);
+}
+
+/**
+ * A WebP document's palette alternative (palette-webp.ts): served when smaller than the lossy
+ * choice and within the target (measured like the search: on its tile sample above 1 MP).
+ */
+async function withPaletteWebp(
+  pixels: RawPixels,
+  base: EncodeBase,
+  lossy: QualityEncoded,
+  target: number,
+  sample: PixelView | undefined,
+): Promise<QualityEncoded> {
+  const comparator =
+    sample !== undefined ? comparatorFor(sample, { tile: SAMPLE_TILE }) : comparatorFor(pixels);
+  if (!triesPaletteWebp(pixels, comparator.textShare)) return lossy;
+  const palette = await encodePaletteWebp(pixels, { ...base, quality: PALETTE_WEBP_QUALITY });
+  const tried = { ...lossy, report: { ...lossy.report, encodes: lossy.report.encodes + 1 } };
+  if (palette.bytes.length >= lossy.encoded.bytes.length) return tried;
+  const decoded = await decodeRaw(palette.bytes);
+  const sampled = sample !== undefined ? sampleTiles(decoded) : undefined;
+  const distance = comparator.distance(sampled ?? decoded);
+  if (distance > target) return tried;
+  return {
+    encoded: palette,
+    report: { ...tried.report, quality: palette.quality, distance, mode: 'search', palette: true },
+    // decodeRaw read every pixel of the palette WebP (the tile sample is cut from that decode).
+    decoded: true,
+  };
 }
 
 function toRaw(view: PixelView): RawPixels {
@@ -269,6 +307,7 @@ export function formatQualityHeader(report: QualityReport): string {
   if (report.distance !== undefined) parts.push(`distance=${report.distance.toFixed(3)}`);
   parts.push(`encodes=${report.encodes}`);
   if (report.sampled) parts.push('sampled');
+  if (report.palette) parts.push('palette');
   if (report.mode === 'fallback') parts.push('fallback');
   if (budget !== undefined) {
     parts.push(`budget=${budget.kb}KB`, `won=${budget.won}`);

@@ -12,3 +12,10 @@ export const spec = (over: Partial<VariantSpec> = {}): VariantSpec => ({
   format: 'jpeg',
   ...over,
 });
+
+/** The committed document fixtures (test/fixtures/documents/generate.ts): screenshots and a phone photo. */
+export const DOCUMENTS = ['receipt-screen.png', 'receipt-photo.jpg', 'ui-screen.png', 'chart-screen.png'];
+
+/** A file of test/fixtures/documents. */
+export const documentFixture = (name: string) =>
+  readFileSync(new URL(`../fixtures/documents/${name}`, import.meta.url));
