@@ -49,10 +49,15 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     modes: { type: 'string', default: 'auto,lite,q85,imgproxy,next' },
     worst: { type: 'string' },
+    files: { type: 'string' },
     out: { type: 'string', default: resolve(import.meta.dirname, 'results/eval-documents.json') },
   },
 });
 const modes = (values.modes ?? '').split(',');
+/** Rows the judges see: the middle `JUDGED_ROWS` of a taller variant, at full width (1:1). */
+const JUDGED_ROWS = 1024;
+/** The search's time budget lifted (as bench/variants.ts does): a loaded machine must not cut searches short. */
+const QUALITY = { ...DEFAULT_LIMITS.quality, budgetMs: 60_000 };
 const log = (m: string) => process.stderr.write(`[eval:documents] ${m}\n`);
 
 export interface DocCase {
@@ -69,6 +74,8 @@ export interface DocCase {
   distance: number;
   textShare: number;
   encodes: number;
+  /** How q=auto / q=lite chose: search, fallback, or palette (a palette WebP); fixed for the rest. */
+  how: string;
 }
 
 function judge(ref: string, cand: string): { butteraugli: number; maxNorm: number; ssimulacra: number } {
@@ -88,10 +95,20 @@ function judge(ref: string, cand: string): { butteraugli: number; maxNorm: numbe
   return { butteraugli: pnorm, maxNorm, ssimulacra };
 }
 
-const png = (p: PixelView) =>
-  sharp(p.data, { raw: { width: p.width, height: p.height, channels: p.channels as 1 | 2 | 3 | 4 } })
-    .png({ compressionLevel: 1 })
-    .toBuffer();
+function png(p: PixelView): Promise<Buffer> {
+  const image = sharp(p.data, {
+    raw: { width: p.width, height: p.height, channels: p.channels as 1 | 2 | 3 | 4 },
+  });
+  if (p.height > JUDGED_ROWS) {
+    image.extract({
+      left: 0,
+      top: Math.floor((p.height - JUDGED_ROWS) / 2),
+      width: p.width,
+      height: JUDGED_ROWS,
+    });
+  }
+  return image.png({ compressionLevel: 1 }).toBuffer();
+}
 
 async function decodeRaw(bytes: Buffer): Promise<PixelView> {
   const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
@@ -124,13 +141,15 @@ async function run(dir: string, tmp: string): Promise<DocCase[]> {
           let bytes: Buffer;
           let quality: number;
           let encodes = 1;
+          let how = 'fixed';
           if (mode === 'auto' || mode === 'lite') {
-            const r = await encodeWithQuality(pixels, base, mode, DEFAULT_LIMITS.quality, undefined, {
+            const r = await encodeWithQuality(pixels, base, mode, QUALITY, undefined, {
               sourceWidth: source.width,
             });
             bytes = r.encoded.bytes;
             quality = r.encoded.quality;
             encodes = r.report.encodes;
+            how = r.report.palette ? 'palette' : r.report.mode;
           } else {
             const q = PEERS[mode]?.[format];
             if (q === undefined)
@@ -153,10 +172,11 @@ async function run(dir: string, tmp: string): Promise<DocCase[]> {
             distance: comparator.distance(candidate),
             textShare,
             encodes,
+            how,
           };
           cases.push(c);
           log(
-            `${file} w${width} ${format} ${mode}: q${quality} ${(c.bytes / 1024).toFixed(1)} KB ba ${c.butteraugli.toFixed(2)} max ${c.maxNorm.toFixed(2)} ss ${c.ssimulacra.toFixed(3)} d ${c.distance.toFixed(2)} text ${textShare.toFixed(2)}`,
+            `${file} w${width} ${format} ${mode}: q${quality} ${(c.bytes / 1024).toFixed(1)} KB ba ${c.butteraugli.toFixed(2)} max ${c.maxNorm.toFixed(2)} ss ${c.ssimulacra.toFixed(3)} d ${c.distance.toFixed(2)} text ${textShare.toFixed(2)} ${how}`,
           );
         }
       }
@@ -183,7 +203,7 @@ async function writeWorst(dir: string, cases: DocCase[], out: string): Promise<v
       await decodeRaw(ref).then((v) => ({ ...v, data: Buffer.from(v.data), channels: v.channels as 3 })),
       { format: c.format, dropAlpha: false, greyscale: false },
       'auto',
-      DEFAULT_LIMITS.quality,
+      QUALITY,
     );
     const meta = await sharp(ref).metadata();
     const side = Math.min(512, meta.width ?? 512, meta.height ?? 512);
