@@ -4,11 +4,13 @@
  * tables, and photograph-like versions of them), judged by butteraugli (3-norm and max-norm)
  * and SSIMULACRA v1 (Debian `libjxl-devtools`), against fixed q85 and the peers' defaults
  * (imgproxy JPEG 80 / WebP 79 / AVIF 63, Next.js 75), at w=828 and w=1440 in AVIF, WebP and
- * JPEG (the formats the default pre-warm produces). The judges see the whole variant.
+ * JPEG (the formats the default pre-warm produces). The judges see the middle 1024 rows of a
+ * taller variant at full width (whole butteraugli runs on 1440×4000 pages take too long here).
  *
  * The set is generated (test/fixtures/documents/generate.ts --all --scale 3) into DIR
- * (default: a temp dir, removed afterwards). Writes bench/results/eval-documents.json, prints
- * the tables of docs/quality.md ("Documents and screenshots") and, with `--worst DIR`, writes
+ * (default: a temp dir, removed afterwards); `--files a.png,b.jpg` picks some of it. Writes
+ * bench/results/eval-documents.json (or `--out`); with `--from-json a.json[,b.json]` the "Documents and screenshots" section of docs/quality.md
+ * (bench/docs-section.ts) from one or more runs' results and, with `--worst DIR`, writes
  * the three worst q=auto variants as 1:1 crops beside their reference (PNG) there.
  */
 import { execFileSync } from 'node:child_process';
@@ -33,6 +35,8 @@ import { probeSource } from '../origin-fn/transform/probe-source.ts';
 import { encodeWithQuality } from '../origin-fn/transform/quality.ts';
 import { planResize } from '../origin-fn/transform/resize-plan.ts';
 import { textMap } from '../origin-fn/transform/text-map.ts';
+import { documentsSection, withDocumentsSection } from './docs-section.ts';
+import { loadRuns, renderDocuments } from './eval-documents-render.ts';
 
 type Format = 'avif' | 'webp' | 'jpeg';
 const FORMATS: readonly Format[] = ['avif', 'webp', 'jpeg'];
@@ -50,6 +54,7 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'auto,lite,q85,imgproxy,next' },
     worst: { type: 'string' },
     files: { type: 'string' },
+    'from-json': { type: 'string' },
     out: { type: 'string', default: resolve(import.meta.dirname, 'results/eval-documents.json') },
   },
 });
@@ -229,7 +234,18 @@ async function writeWorst(dir: string, cases: DocCase[], out: string): Promise<v
   }
 }
 
+const PAGE = resolve(import.meta.dirname, '../docs/quality.md');
+
+/** Writes the "Documents and screenshots" section of docs/quality.md from result files. */
+function writeSection(paths: string[]): void {
+  const page = readFileSync(PAGE, 'utf8');
+  const section = renderDocuments(loadRuns(paths));
+  writeFileSync(PAGE, withDocumentsSection(page, section));
+  log(`wrote the documents section of ${PAGE} (had one: ${documentsSection(PAGE) !== ''})`);
+}
+
 async function main(): Promise<void> {
+  if (values['from-json'] !== undefined) return writeSection(values['from-json'].split(','));
   const tmp = mkdtempSync(join(tmpdir(), 'litepix-docs-'));
   try {
     let dir = values.dir;

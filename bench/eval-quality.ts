@@ -1,7 +1,8 @@
 /**
  * `npm run eval:quality [-- --full]`: how `q=auto` compares with fixed qualities, judged by
  * butteraugli (3-norm) and SSIMULACRA v1 (Debian `libjxl-devtools`), over the corpus photos in
- * ../shared/corpus. Writes docs/quality.md.
+ * ../shared/corpus. Writes docs/quality.md (keeping its "Documents and screenshots" section, which
+ * `npm run eval:documents` writes).
  *
  * Sets: Kodak (768×512: its original size is already below w=828), the camera photos (8–22 MP)
  * at w=828, and the camera photos at their original size (capped at 4096 px a side, the origin's
@@ -30,6 +31,7 @@ import { probeSource } from '../origin-fn/transform/probe-source.ts';
 import { encodeWithQuality, type QualityReport } from '../origin-fn/transform/quality.ts';
 import { SLOPE as SEARCH_SLOPE } from '../origin-fn/transform/quality-search.ts';
 import { planResize } from '../origin-fn/transform/resize-plan.ts';
+import { documentsSection, withDocumentsSection } from './docs-section.ts';
 import {
   measureLocalizedDamage,
   PATCH_IMAGES,
@@ -672,7 +674,7 @@ async function main() {
       );
       process.exit(2);
     }
-    writeFileSync(out, render(stored));
+    writeFileSync(out, withDocumentsSection(render(stored), documentsSection(out)));
     log(`wrote ${out} from ${results}`);
     return;
   }
@@ -711,7 +713,7 @@ async function main() {
   const run: Run = { generated: new Date().toISOString(), seconds, full, specs, cases, patches };
   mkdirSync(dirname(out), { recursive: true });
   mkdirSync(dirname(results), { recursive: true });
-  writeFileSync(out, render(run));
+  writeFileSync(out, withDocumentsSection(render(run), documentsSection(out)));
   writeFileSync(results, `${JSON.stringify(run, null, 1)}\n`);
   log(`wrote ${out} in ${seconds.toFixed(0)} s`);
 }

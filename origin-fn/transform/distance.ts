@@ -19,6 +19,9 @@
  * last two on the map smoothed to butteraugli's scale, see `pool`), so one small damaged area
  * counts about as much as butteraugli says it does instead of being diluted by the clean rest.
  *
+ * **Documents** (text-map.ts): in an image with at least `DOCUMENT_SHARE` of text-like blocks,
+ * the masked luma error of those blocks weighs `TEXT_WEIGHT` more (distance-reference.ts).
+ *
  * Transparent pixels are composited onto mid-grey on both sides (a pixel nobody sees cannot
  * look different).
  *
