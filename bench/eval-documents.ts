@@ -120,9 +120,25 @@ async function decodeRaw(bytes: Buffer): Promise<PixelView> {
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
-async function run(dir: string, tmp: string): Promise<DocCase[]> {
+const started = performance.now();
+
+/** Writes the results so far (after every image, so an interrupted run keeps what it judged). */
+function save(cases: DocCase[], complete: boolean): void {
+  mkdirSync(resolve(values.out, '..'), { recursive: true });
+  const run = {
+    generated: new Date().toISOString(),
+    seconds: (performance.now() - started) / 1000,
+    command: `npm run eval:documents -- ${process.argv.slice(2).join(' ')}`,
+    complete,
+    cases,
+  };
+  writeFileSync(values.out, `${JSON.stringify(run, null, 1)}\n`);
+}
+
+async function run(dir: string, tmp: string, progress: typeof save): Promise<DocCase[]> {
+  const only = values.files?.split(',');
   const files = readdirSync(dir)
-    .filter((f) => /\.(png|jpg)$/.test(f))
+    .filter((f) => /\.(png|jpg)$/.test(f) && (only === undefined || only.includes(f)))
     .sort();
   const cases: DocCase[] = [];
   for (const file of files) {
@@ -186,6 +202,7 @@ async function run(dir: string, tmp: string): Promise<DocCase[]> {
         }
       }
     }
+    progress(cases, false);
   }
   return cases;
 }
@@ -245,7 +262,19 @@ function writeSection(paths: string[]): void {
 }
 
 async function main(): Promise<void> {
-  if (values['from-json'] !== undefined) return writeSection(values['from-json'].split(','));
+  const fromJson = values['from-json']?.split(',');
+  if (fromJson !== undefined) {
+    writeSection(fromJson);
+    // The worst crops again from stored results (needs the set: --dir).
+    if (values.worst !== undefined && values.dir !== undefined) {
+      await writeWorst(
+        values.dir,
+        loadRuns(fromJson).flatMap((r) => r.cases),
+        values.worst,
+      );
+    }
+    return;
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'litepix-docs-'));
   try {
     let dir = values.dir;
@@ -266,17 +295,8 @@ async function main(): Promise<void> {
         { stdio: 'inherit' },
       );
     }
-    const t0 = performance.now();
-    const cases = await run(dir, tmp);
-    mkdirSync(resolve(values.out, '..'), { recursive: true });
-    writeFileSync(
-      values.out,
-      JSON.stringify(
-        { generated: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, cases },
-        null,
-        1,
-      ),
-    );
+    const cases = await run(dir, tmp, save);
+    save(cases, true);
     log(`wrote ${values.out}`);
     if (values.worst !== undefined) await writeWorst(dir, cases, values.worst);
   } finally {
