@@ -16,6 +16,7 @@ export interface DocRun {
 
 const MODES: Record<string, string> = {
   auto: '**q=auto**',
+  'auto-before': 'q=auto before (main 25603b6, whole variant judged)',
   lite: 'q=lite',
   q85: 'fixed q85',
   imgproxy: 'imgproxy default (JPEG 80, WebP 79, AVIF 63)',
@@ -65,7 +66,7 @@ export function renderDocuments(runs: DocRun[]): string {
         const mx = cs.map((c) => c.maxNorm);
         const ss = cs.map((c) => c.ssimulacra);
         const how =
-          mode === 'auto' || mode === 'lite'
+          mode === 'auto' || mode === 'lite' || mode === 'auto-before'
             ? `${cs.filter((c) => c.how === 'palette').length} / ${cs.filter((c) => c.how === 'fallback').length}`
             : '';
         lines.push(
