@@ -7,7 +7,7 @@
  */
 import sharp, { type Metadata } from 'sharp';
 import type { OutputFormat, VariantSpec } from '../edge-fn/grammar/types.ts';
-import { planResize } from '../origin-fn/transform/resize-plan.ts';
+import { outputSize, planGeometry } from '../origin-fn/transform/resize-plan.ts';
 import { PrewarmError } from './errors.ts';
 
 export interface VerifyInput {
@@ -39,20 +39,14 @@ function sharpFormat(meta: Metadata): OutputFormat | undefined {
   return undefined;
 }
 
-/** The output size the transform makes of a source for a spec (the plan, then `inside` scaling). */
+/** The output size the transform makes of a source for a spec (its crop, the plan, then `inside` scaling). */
 export function expectedSize(
   source: { width: number; height: number },
   spec: VariantSpec,
   maxOutputDimension: number,
 ): { width: number; height: number } {
-  const plan = planResize(source, spec, maxOutputDimension);
-  if (!plan) return { width: source.width, height: source.height };
-  if (plan.fit !== 'inside') return { width: plan.width, height: plan.height };
-  const scale = Math.min(plan.width / source.width, plan.height / source.height, 1);
-  return {
-    width: Math.max(1, Math.round(source.width * scale)),
-    height: Math.max(1, Math.round(source.height * scale)),
-  };
+  const { size, plan } = planGeometry(source, spec, maxOutputDimension);
+  return outputSize(size, plan);
 }
 
 export async function verifyVariant(input: VerifyInput): Promise<Verified> {

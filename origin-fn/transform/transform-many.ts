@@ -15,7 +15,7 @@ import type { RawPixels } from './encode.ts';
 import type { TransformLimits } from './limits.ts';
 import { probeSource, type SourceInfo } from './probe-source.ts';
 import { createQualityHints, type QualityHints } from './quality-hints.ts';
-import { planResize, type ResizePlan } from './resize-plan.ts';
+import { type Geometry, planGeometry, type ResizePlan } from './resize-plan.ts';
 import {
   decodableInput,
   finishVariant,
@@ -29,12 +29,12 @@ import { validateSpec } from './validate-spec.ts';
 
 const isInside = (plan: ResizePlan | undefined) => plan === undefined || plan.fit === 'inside';
 
-/** The output area a plan gives (an upper bound for `inside`): larger sizes are decoded first. */
-function area(source: SourceInfo, plan: ResizePlan | undefined): number {
-  if (plan === undefined) return source.width * source.height;
+/** The output area a geometry gives (an upper bound for `inside`): larger sizes are decoded first. */
+function area({ size, plan }: Geometry): number {
+  if (plan === undefined) return size.width * size.height;
   if (plan.fit !== 'inside') return plan.width * plan.height;
-  const scale = Math.min(1, plan.width / source.width, plan.height / source.height);
-  return source.width * source.height * scale * scale;
+  const scale = Math.min(1, plan.width / size.width, plan.height / size.height);
+  return size.width * size.height * scale * scale;
 }
 
 /**
@@ -88,32 +88,37 @@ export async function transformMany(
     return specs.map(() => ({ ok: false, error }));
   }
   const outcomes: TransformOutcome[] = new Array(specs.length);
-  const plans = specs.map((spec) => planResize(source, spec, limits.maxOutputDimension));
-  const order = specs.map((_, i) => i).sort((a, b) => area(source, plans[b]) - area(source, plans[a]));
+  const geometries = specs.map((spec) => planGeometry(source, spec, limits.maxOutputDimension));
+  const order = specs
+    .map((_, i) => i)
+    .sort((a, b) => area(geometries[b] as Geometry) - area(geometries[a] as Geometry));
   const decodes = new Map<string, Prepared>();
   const ready: Array<{ prepared: Prepared; animated: boolean } | undefined> = new Array(specs.length);
-  // The smallest `inside` still prepared so far: the next smaller size derives from it (each
-  // step of the pyramid from the one above: 1920 → 828 → 256 px; 256 px straight from 1920 px
-  // strays from a direct resize by up to 1.0, one step at a time by at most about 0.4).
-  let base: Prepared | undefined;
+  // Per region (the whole image, or a crop's), the smallest `inside` still prepared so far: the
+  // next smaller size of that region derives from it (each step of the pyramid from the one
+  // above: 1920 → 828 → 256 px; 256 px straight from 1920 px strays from a direct resize by up
+  // to 1.0, one step at a time by at most about 0.4).
+  const bases = new Map<string, Prepared>();
   let whole: Prepared | undefined;
   for (const i of order) {
     const spec = specs[i] as VariantSpec;
-    const plan = plans[i];
+    const { region, plan } = geometries[i] as Geometry;
     try {
       validateSpec(spec);
       const animated = keepsAnimation(source, spec, limits);
-      const key = JSON.stringify([plan, animated, spec.format === 'jpeg' && plan?.fit === 'contain']);
+      const regionKey = JSON.stringify(region ?? null);
+      const key = JSON.stringify([region, plan, animated, spec.format === 'jpeg' && plan?.fit === 'contain']);
       let prepared = decodes.get(key);
       if (prepared === undefined) {
         const still = !animated && isInside(plan);
+        const base = bases.get(regionKey);
         prepared =
           still && base !== undefined
             ? await derive(base, plan)
             : await prepareFor(decodable, source, spec, animated, limits);
         decodes.set(key, prepared);
-        if (still) base = prepared;
-        if (still && spec.crop === undefined) whole = prepared;
+        if (still) bases.set(regionKey, prepared);
+        if (still && region === undefined) whole = prepared;
       }
       ready[i] = { prepared, animated };
     } catch (error) {

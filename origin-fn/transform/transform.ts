@@ -3,7 +3,8 @@
  * No storage, no HTTP: adapters call it and map its ImageErrors to responses.
  *
  *  1. probe the header (format sniffed from the bytes; byte, pixel, format and SVG limits);
- *  2. decode: EXIF orientation, resize (never enlarging), colour-manage to sRGB, raw pixels;
+ *  2. decode: EXIF orientation, the crop's region (decode.ts), resize (never enlarging),
+ *     colour-manage to sRGB, raw pixels;
  *  3. choose the served format: JPEG → PNG when the image has real transparency, AVIF → WebP
  *     beyond `avifMaxPixels`; an alpha channel that is fully opaque is dropped;
  *  4. encode (metadata stripped: nothing is copied from the source); `q=auto`/`q=lite` search
@@ -28,7 +29,7 @@ import { DEFAULT_LIMITS, type TransformLimits, validateLimits } from './limits.t
 import { checkAnimation, probeSource, type SourceInfo } from './probe-source.ts';
 import { encodeWithQuality } from './quality.ts';
 import type { QualityHints } from './quality-hints.ts';
-import { planResize } from './resize-plan.ts';
+import { cropRegion, type Geometry, planGeometry, wholeAtCropScale } from './resize-plan.ts';
 import { withoutMetadata } from './strip-metadata.ts';
 import { svgDensity } from './svg-guard.ts';
 import { transformMany } from './transform-many.ts';
@@ -37,6 +38,12 @@ import { validateSpec } from './validate-spec.ts';
 
 const elapsedSince = (start: number) => Math.round((performance.now() - start) * 100) / 100;
 
+/** What an SVG is rendered for: its plan, or with a crop the whole document at the crop's scale. */
+function svgRender(source: SourceInfo, geometry: Geometry): Geometry['plan'] {
+  if (geometry.region === undefined) return geometry.plan;
+  return { ...wholeAtCropScale(source, geometry.region, geometry.plan), fit: 'fill' };
+}
+
 async function decodeOrRefuse(
   input: Buffer,
   source: SourceInfo,
@@ -44,14 +51,16 @@ async function decodeOrRefuse(
   animated: boolean,
   limits: TransformLimits,
 ): Promise<Decoded> {
-  const plan = planResize(source, spec, limits.maxOutputDimension);
+  const geometry = planGeometry(source, spec, limits.maxOutputDimension);
   try {
     return await decode(input, {
-      plan,
+      plan: geometry.plan,
+      region: geometry.region,
+      source,
       animated,
       maxInputPixels: limits.maxInputPixels,
       format: spec.format,
-      density: source.format === 'svg' ? svgDensity(source, plan) : undefined,
+      density: source.format === 'svg' ? svgDensity(source, svgRender(source, geometry)) : undefined,
     });
   } catch (err) {
     // The header was read and is within limits, so a failure while decoding its pixels means
@@ -171,7 +180,11 @@ export async function finishVariant(
     greyscale: source.greyscale,
     animation: animated ? { frameHeight: decoded.height, loop: source.loop, delay: source.delay } : undefined,
   };
-  const context = { hints, sourceWidth: source.width };
+  // Like with like: a crop's output is compared with (and scaled from) the crop's width.
+  const context = {
+    hints,
+    sourceWidth: spec.crop === undefined ? source.width : cropRegion(source, spec.crop).width,
+  };
   let made: Awaited<ReturnType<typeof encodeWithQuality>>;
   if (spec.maxKb === undefined) {
     made = await encodeWithQuality(decoded.pixels, base, spec.quality, limits.quality, undefined, context);
