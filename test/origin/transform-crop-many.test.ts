@@ -1,0 +1,144 @@
+/**
+ * Crops on the pre-warm path and through the origin by key: transformMany with crops beside
+ * whole-image sizes (one pyramid per region: a crop's smaller size never derives from the whole
+ * image's pixels), the pre-warm verifier's expected size of a crop, and the origin over a real
+ * s3rver making, storing and refusing crop keys.
+ */
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Crop, VariantSpec } from '../../edge-fn/grammar/types.ts';
+import { createTransformer, DEFAULT_LIMITS } from '../../origin-fn/transform/index.ts';
+import { expectedSize, verifyVariant } from '../../prewarm/verify.ts';
+import { fixture, spec } from '../helpers/images.ts';
+import { type OriginStack, startOriginStack } from '../helpers/origin-stack.ts';
+import { BLUE, colourGap, GREEN, meanRgb, quadrants, RED, type Rgb, YELLOW } from '../helpers/quadrants.ts';
+
+const transformer = createTransformer(DEFAULT_LIMITS);
+const TOP_LEFT: Crop = { x: 0, y: 0, w: 500, h: 500 };
+const BOTTOM_RIGHT: Crop = { x: 500, y: 500, w: 500, h: 500 };
+
+describe('transformMany with crops', () => {
+  it('makes crops and whole sizes of one original like the single-variant path, each from its own region', async () => {
+    const source = await (await quadrants(1600, 800)).jpeg({ quality: 95 }).toBuffer();
+    const cases: Array<[VariantSpec, [number, number], Rgb | undefined]> = [
+      [spec({ width: 828, format: 'webp' }), [828, 414], undefined],
+      [spec({ crop: TOP_LEFT, width: 640, format: 'webp' }), [640, 320], RED],
+      [spec({ crop: TOP_LEFT, width: 256, format: 'jpeg' }), [256, 128], RED],
+      [spec({ crop: TOP_LEFT, width: 128, format: 'webp' }), [128, 64], RED],
+      [spec({ crop: BOTTOM_RIGHT, width: 128, format: 'webp' }), [128, 64], YELLOW],
+      [spec({ crop: { x: 0, y: 500, w: 500, h: 500 }, format: 'png' }), [800, 400], BLUE],
+      [
+        spec({
+          crop: { x: 0, y: 0, w: 1000, h: 500 },
+          width: 128,
+          height: 128,
+          fit: 'cover',
+          position: 'right',
+        }),
+        [128, 128],
+        GREEN,
+      ],
+    ];
+    const outcomes = (await transformer.transformMany?.(
+      source,
+      cases.map(([s]) => s),
+    )) as NonNullable<Awaited<ReturnType<NonNullable<typeof transformer.transformMany>>>>;
+    expect(outcomes).toHaveLength(cases.length);
+    for (const [i, [s, size, colour]] of cases.entries()) {
+      const outcome = outcomes[i];
+      if (!outcome?.ok) throw new Error(`spec ${i} failed: ${String(outcome?.error)}`);
+      const { result } = outcome;
+      expect([result.width, result.height], `spec ${i}`).toEqual(size);
+      const meta = await sharp(result.bytes).metadata();
+      expect([meta.format, meta.width, meta.height], `spec ${i}`).toEqual([s.format, ...size]);
+      if (colour !== undefined)
+        expect(colourGap(await meanRgb(result.bytes), colour), `spec ${i}`).toBeLessThanOrEqual(8);
+      const direct = await transformer.transform(source, s);
+      expect([direct.width, direct.height], `spec ${i} direct`).toEqual(size);
+      expect(
+        colourGap(await meanRgb(result.bytes), await meanRgb(direct.bytes)),
+        `spec ${i}`,
+      ).toBeLessThanOrEqual(3);
+      // The pre-warm verifier expects the crop's size, and accepts the variant.
+      const original = { width: 1600, height: 800 };
+      expect(expectedSize(original, s, DEFAULT_LIMITS.maxOutputDimension)).toEqual({
+        width: size[0],
+        height: size[1],
+      });
+      await expect(
+        verifyVariant({
+          key: `v1/test/${i}`,
+          bytes: result.bytes,
+          spec: s,
+          originalBytes: source.length,
+          source: original,
+          maxOutputDimension: DEFAULT_LIMITS.maxOutputDimension,
+          avifMaxPixels: DEFAULT_LIMITS.avifMaxPixels,
+        }),
+      ).resolves.toMatchObject({ width: size[0], height: size[1] });
+    }
+  });
+
+  it('fails a refused crop alone', async () => {
+    const source = await (await quadrants(200, 100)).png().toBuffer();
+    const outcomes = await transformer.transformMany?.(source, [
+      spec({ crop: TOP_LEFT, width: 64, format: 'webp' }),
+      spec({ crop: { x: 600, y: 0, w: 500, h: 500 }, format: 'webp' }),
+    ]);
+    expect(outcomes?.[0]?.ok).toBe(true);
+    expect(outcomes?.[1]).toMatchObject({ ok: false, error: { status: 400, code: 'IMG_BAD_PARAM' } });
+  });
+});
+
+describe('crop keys through the origin (real s3rver)', () => {
+  let stack: OriginStack;
+  beforeAll(async () => {
+    stack = await startOriginStack();
+    await stack.putOriginal('a.jpg', await (await quadrants(1600, 800)).jpeg({ quality: 95 }).toBuffer());
+    await stack.putOriginal('photos/kodim23.jpg', fixture('kodim23-q95.jpg'));
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('makes, stores and serves v1/a.jpg/crop-0-0-500-500.w256.qauto.webp', async () => {
+    const key = 'v1/a.jpg/crop-0-0-500-500.w256.qauto.webp';
+    const res = await stack.origin.handle(`/${key}`, 'req-crop-1');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('image/webp');
+    expect(await sharp(res.body).metadata()).toMatchObject({ format: 'webp', width: 256, height: 128 });
+    expect(colourGap(await meanRgb(res.body), RED)).toBeLessThanOrEqual(8);
+    expect(await stack.variantKeys()).toContain(key);
+  });
+
+  it('anchors a cover crop on its position', async () => {
+    const key = 'v1/a.jpg/crop-0-500-1000-500.w256.h256.fit-cover.pos-right.qauto.jpeg';
+    const res = await stack.origin.handle(`/${key}`, 'req-crop-2');
+    expect(res.status).toBe(200);
+    expect(await sharp(res.body).metadata()).toMatchObject({ format: 'jpeg', width: 256, height: 256 });
+    expect(colourGap(await meanRgb(res.body), YELLOW)).toBeLessThanOrEqual(8);
+  });
+
+  it('keeps q=auto visually lossless on a crop of a photo (distance header ≤ 1)', async () => {
+    const res = await stack.origin.handle(
+      '/v1/photos/kodim23.jpg/crop-300-200-400-600.w256.qauto.avif',
+      'req-3',
+    );
+    expect(res.status).toBe(200);
+    expect(await sharp(res.body).metadata()).toMatchObject({ width: 256, height: 256 });
+    const distance = Number(/distance=([0-9.]+)/.exec(res.headers['x-litepix-quality'] ?? '')?.[1]);
+    expect(distance).toBeLessThanOrEqual(1);
+  });
+
+  it('refuses a crop key that is not canonical, and stores nothing for it', async () => {
+    for (const key of [
+      'v1/a.jpg/crop-0-0-1000-1000.w256.qauto.webp',
+      'v1/a.jpg/crop-5-0-500-500.w256.qauto.webp',
+      'v1/a.jpg/crop-0-0-500-500.w256.pos-left.qauto.webp',
+    ]) {
+      const res = await stack.origin.handle(`/${key}`, 'req-bad');
+      expect(res.status, key).toBe(400);
+      expect(await stack.variantKeys()).not.toContain(key);
+    }
+  });
+});
