@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Crop, VariantSpec } from '../../edge-fn/grammar/types.ts';
+import { decodesInTwoSteps } from '../../origin-fn/transform/decode.ts';
 import { createTransformer, DEFAULT_LIMITS } from '../../origin-fn/transform/index.ts';
 import { expectedSize, verifyVariant } from '../../prewarm/verify.ts';
 import { fixture, spec } from '../helpers/images.ts';
@@ -87,6 +88,45 @@ describe('transformMany with crops', () => {
     ]);
     expect(outcomes?.[0]?.ok).toBe(true);
     expect(outcomes?.[1]).toMatchObject({ ok: false, error: { status: 400, code: 'IMG_BAD_PARAM' } });
+  });
+});
+
+describe('crops of other sources', () => {
+  it("crops an SVG rendered at the crop's scale (two steps), as displayed", async () => {
+    const svgOn = createTransformer({ ...DEFAULT_LIMITS, allowSvg: true });
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="2000">' +
+        '<rect width="2000" height="1000" fill="#f00"/><rect x="2000" width="2000" height="1000" fill="#0f0"/>' +
+        '<rect y="1000" width="2000" height="1000" fill="#00f"/><rect x="2000" y="1000" width="2000" height="1000" fill="#ff0"/></svg>',
+    );
+    expect(
+      decodesInTwoSteps({
+        plan: { width: 256, height: 4096, fit: 'inside' },
+        region: { left: 2000, top: 1000, width: 2000, height: 1000 },
+        source: { width: 4000, height: 2000, format: 'svg' },
+        animated: false,
+      }),
+    ).toBe(true);
+    for (const [crop, colour] of [
+      [TOP_LEFT, RED],
+      [BOTTOM_RIGHT, YELLOW],
+    ] as const) {
+      const result = await svgOn.transform(svg, spec({ crop, width: 256, format: 'png' }));
+      expect([result.width, result.height]).toEqual([256, 128]);
+      expect(colourGap(await meanRgb(result.bytes), colour)).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('crops every frame of an animation kept as animated WebP', async () => {
+    const gif = fixture('gif-animated-rotating-squares.gif');
+    const result = await transformer.transform(gif, spec({ crop: TOP_LEFT, format: 'webp' }));
+    expect(result.animated).toBe(true);
+    const meta = await sharp(result.bytes, { animated: true }).metadata();
+    expect([meta.width, meta.pageHeight]).toEqual([40, 40]);
+    // Still animated, over the same duration (the WebP encoder merges frames that repeat).
+    const sum = (delays: number[] | undefined) => (delays ?? []).reduce((a, b) => a + b, 0);
+    expect(meta.pages).toBeGreaterThan(1);
+    expect(sum(meta.delay)).toBe(sum((await sharp(gif).metadata()).delay));
   });
 });
 
