@@ -23,6 +23,7 @@ const E2E = [
 ];
 const INTEGRATION = [
   'test/origin/{budget-origin,faults,hostile-images,key-refusals,lambda,origin-handler,placeholder-origin,s3-store}.test.ts',
+  'test/origin/transform-crop-origin.test.ts',
   'test/prewarm/{deep-units,facts,facts-expires,ingest,lambda,long-lines,prewarm,queue-handler}.test.ts',
   'test/infra/{lambda-asset,nag,stack-*}.test.ts',
 ];

@@ -1,17 +1,16 @@
 /**
- * Crops on the pre-warm path and through the origin by key: transformMany with crops beside
- * whole-image sizes (one pyramid per region: a crop's smaller size never derives from the whole
- * image's pixels), the pre-warm verifier's expected size of a crop, and the origin over a real
- * s3rver making, storing and refusing crop keys.
+ * Crops on the pre-warm path: transformMany with crops beside whole-image sizes (one pyramid per
+ * region: a crop's smaller size never derives from the whole image's pixels), the pre-warm
+ * verifier's expected size of a crop; and crops of SVG and animated sources. Through the origin
+ * by key: transform-crop-origin.test.ts.
  */
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Crop, VariantSpec } from '../../edge-fn/grammar/types.ts';
 import { decodesInTwoSteps } from '../../origin-fn/transform/decode.ts';
 import { createTransformer, DEFAULT_LIMITS } from '../../origin-fn/transform/index.ts';
 import { expectedSize, verifyVariant } from '../../prewarm/verify.ts';
 import { fixture, spec } from '../helpers/images.ts';
-import { type OriginStack, startOriginStack } from '../helpers/origin-stack.ts';
 import { BLUE, colourGap, GREEN, meanRgb, quadrants, RED, type Rgb, YELLOW } from '../helpers/quadrants.ts';
 
 const transformer = createTransformer(DEFAULT_LIMITS);
@@ -127,58 +126,5 @@ describe('crops of other sources', () => {
     const sum = (delays: number[] | undefined) => (delays ?? []).reduce((a, b) => a + b, 0);
     expect(meta.pages).toBeGreaterThan(1);
     expect(sum(meta.delay)).toBe(sum((await sharp(gif).metadata()).delay));
-  });
-});
-
-describe('crop keys through the origin (real s3rver)', () => {
-  let stack: OriginStack;
-  beforeAll(async () => {
-    stack = await startOriginStack();
-    await stack.putOriginal('a.jpg', await (await quadrants(1600, 800)).jpeg({ quality: 95 }).toBuffer());
-    await stack.putOriginal('photos/kodim23.jpg', fixture('kodim23-q95.jpg'));
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
-
-  it('makes, stores and serves v1/a.jpg/crop-0-0-500-500.w256.qauto.webp', async () => {
-    const key = 'v1/a.jpg/crop-0-0-500-500.w256.qauto.webp';
-    const res = await stack.origin.handle(`/${key}`, 'req-crop-1');
-    expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toBe('image/webp');
-    expect(await sharp(res.body).metadata()).toMatchObject({ format: 'webp', width: 256, height: 128 });
-    expect(colourGap(await meanRgb(res.body), RED)).toBeLessThanOrEqual(8);
-    expect(await stack.variantKeys()).toContain(key);
-  });
-
-  it('anchors a cover crop on its position', async () => {
-    const key = 'v1/a.jpg/crop-0-500-1000-500.w256.h256.fit-cover.pos-right.qauto.jpeg';
-    const res = await stack.origin.handle(`/${key}`, 'req-crop-2');
-    expect(res.status).toBe(200);
-    expect(await sharp(res.body).metadata()).toMatchObject({ format: 'jpeg', width: 256, height: 256 });
-    expect(colourGap(await meanRgb(res.body), YELLOW)).toBeLessThanOrEqual(8);
-  });
-
-  it('keeps q=auto visually lossless on a crop of a photo (distance header ≤ 1)', async () => {
-    const res = await stack.origin.handle(
-      '/v1/photos/kodim23.jpg/crop-300-200-400-600.w256.qauto.avif',
-      'req-3',
-    );
-    expect(res.status).toBe(200);
-    expect(await sharp(res.body).metadata()).toMatchObject({ width: 256, height: 256 });
-    const distance = Number(/distance=([0-9.]+)/.exec(res.headers['x-litepix-quality'] ?? '')?.[1]);
-    expect(distance).toBeLessThanOrEqual(1);
-  });
-
-  it('refuses a crop key that is not canonical, and stores nothing for it', async () => {
-    for (const key of [
-      'v1/a.jpg/crop-0-0-1000-1000.w256.qauto.webp',
-      'v1/a.jpg/crop-5-0-500-500.w256.qauto.webp',
-      'v1/a.jpg/crop-0-0-500-500.w256.pos-left.qauto.webp',
-    ]) {
-      const res = await stack.origin.handle(`/${key}`, 'req-bad');
-      expect(res.status, key).toBe(400);
-      expect(await stack.variantKeys()).not.toContain(key);
-    }
   });
 });
