@@ -2,8 +2,9 @@
  * The playground's server side, local stack only (never deployed): the page and its assets,
  * the list of originals, uploads into the originals bucket, an original's bytes with its
  * header facts, and CDN URLs built by the same code as `litepix url` (signed when secrets are
- * set). Uploads are checked exactly like the origin checks a source (probeSource), so what the
- * page accepts the CDN can serve.
+ * set) with the variant key the edge makes of them (playground-viewer.ts), and the grammar's
+ * byte budgets. Uploads are checked exactly like the origin checks a source (probeSource), so
+ * what the page accepts the CDN can serve.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -28,6 +29,13 @@ import { createS3PrewarmStore } from '../prewarm/prewarm-store.ts';
 import { createPrewarmer } from '../prewarm/prewarmer.ts';
 import type { UnitResult } from '../prewarm/types.ts';
 import { playgroundRefusal } from './playground-guard.ts';
+import {
+  ECT_VALUES,
+  edgeSupport,
+  VIEWER_HEADERS,
+  type ViewerHeaders,
+  viewerKey,
+} from './playground-viewer.ts';
 import { checkedUrl } from './url.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -38,12 +46,14 @@ export const LIST_LIMIT = 500;
 /** The Data Unit view is a demo: a few units at a time (`litepix prewarm` takes millions). */
 export const PREWARM_MAX_UNITS = 50;
 export const PREWARM_MAX_BYTES = 1024 * 1024;
-const URL_PARAMS = ['w', 'h', 'dpr', 'fit', 'q', 'f'];
+const URL_PARAMS = ['w', 'h', 'dpr', 'fit', 'q', 'f', 'maxkb'];
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/__litepix/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/__litepix/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/__litepix/compare.js': { file: 'compare.js', type: 'text/javascript; charset=utf-8' },
+  '/__litepix/network.js': { file: 'network.js', type: 'text/javascript; charset=utf-8' },
 };
 
 export interface PlaygroundDeps {
@@ -217,6 +227,16 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
     return json(200, { totals, results });
   }
 
+  /** The grammar's budgets, the ECT values the page offers, and what this edge does with them. */
+  const support = edgeSupport(edge);
+  function config(): RouteResponse {
+    return json(200, { budgets: edge.grammar.budgets, ect: ECT_VALUES, supports: support });
+  }
+
+  /**
+   * The CDN URL of a variant (as `litepix url` builds it) and the variant key the edge makes of
+   * it with the viewer headers given as `accept`, `save-data` and `ect`.
+   */
   function variantUrl(url: URL): RouteResponse {
     const key = url.searchParams.get('key') ?? '';
     const base = baseOf(url);
@@ -225,14 +245,26 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
       const value = url.searchParams.get(name);
       if (value !== null && value !== '') params[name] = value;
     }
+    const headers: ViewerHeaders = {};
+    for (const name of VIEWER_HEADERS) {
+      const value = url.searchParams.get(name);
+      if (value !== null && value !== '') headers[name] = value;
+    }
+    if (headers.ect !== undefined && !ECT_VALUES.includes(headers.ect)) {
+      throw badRequest('IMG_BAD_PARAM', `Invalid ect "${headers.ect}": expected ${ECT_VALUES.join(', ')}`);
+    }
+    let cdn: string;
     try {
-      return json(200, { url: checkedUrl(key, params, base, edge) });
+      cdn = checkedUrl(key, params, base, edge);
     } catch (err) {
       if (err instanceof UsageError) {
         throw badRequest('IMG_BAD_PARAM', err.message.replace(/^url: /, ''));
       }
       throw err;
     }
+    const viewed = viewerKey(cdn, headers, edge);
+    if (!viewed.ok) throw badRequest('IMG_BAD_PARAM', viewed.message);
+    return json(200, { url: cdn, key: viewed.key });
   }
 
   return async (req) => {
@@ -258,6 +290,8 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
           return await uploadOne(req, url);
         case 'GET api/original':
           return await original(url);
+        case 'GET api/config':
+          return config();
         case 'GET api/url':
           return variantUrl(url);
         case 'POST api/prewarm':
@@ -265,7 +299,7 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
         default:
           return json(404, {
             error: 'NOT_FOUND',
-            message: `No playground route ${route}: expected GET api/originals, POST api/upload?name=…, GET api/original?key=…, GET api/url?key=…, POST api/prewarm?base=…`,
+            message: `No playground route ${route}: expected GET api/originals, POST api/upload?name=…, GET api/original?key=…, GET api/config, GET api/url?key=…, POST api/prewarm?base=…`,
           });
       }
     } catch (err) {

@@ -1,12 +1,28 @@
 // The playground page (local stack only). It asks the local server for a URL built by the
-// same code as `litepix url`, requests the variant twice from the local CDN with the chosen
-// Accept and Save-Data headers (a miss, then a hit), and shows it beside the original.
+// same code as `litepix url` (and the variant key the edge makes of it), requests the variant
+// twice from the local CDN with the chosen Accept, Save-Data and ECT headers (a miss, then a
+// hit), and shows it beside the original, 1:1 in a split view (compare.js), with the download
+// times at slow-connection rates (network.js).
+import { createCompare } from './compare.js';
+import { renderTimes } from './network.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('controls');
 const status = $('status');
 const originals = new Map(); // key → { blob, format, width, height }
 let sequence = 0;
+const compare = createCompare({
+  view: $('split'),
+  original: $('split-original'),
+  variant: $('split-variant'),
+  layer: $('split-layer'),
+  handle: $('split-handle'),
+  zoom: $('zoom'),
+  panX: $('pan-x'),
+  panY: $('pan-y'),
+  region: $('compare-region'),
+  note: $('compare-note'),
+});
 
 function say(message, isError = false) {
   status.textContent = message;
@@ -97,7 +113,51 @@ function variantParams() {
   if (value('q') && value('q').toLowerCase() !== 'auto') params.set('q', value('q'));
   if (value('f') !== 'auto') params.set('f', value('f'));
   if (value('dpr') !== '1') params.set('dpr', value('dpr'));
+  if (value('maxkb')) params.set('maxkb', value('maxkb'));
   return params;
+}
+
+/** The request headers the image fetch sends: Accept, and Save-Data and ECT when chosen. */
+function viewerHeaders() {
+  const headers = { accept: $('accept').value };
+  if ($('save-data').checked) headers['save-data'] = 'on';
+  if ($('ect').value) headers.ect = $('ect').value;
+  return headers;
+}
+
+// The grammar's byte budgets, and what this stack's edge does with ECT and maxkb= (said beside
+// the controls, so an unchanged variant is never read as the answer to them).
+async function loadConfig() {
+  const res = await fetch('/__litepix/api/config');
+  if (!res.ok) throw new Error(await errorText(res));
+  const { budgets, supports } = await res.json();
+  for (const kb of budgets) $('maxkb').add(new Option(`${kb.toLocaleString('en')} KB`, String(kb)));
+  if (!supports.maxkb.ok) {
+    $('maxkb-help').textContent = `This edge does not take maxkb= yet: ${supports.maxkb.message}`;
+    $('maxkb-help').classList.add('warning');
+  }
+  if (!supports.ect) {
+    $('ect-help').textContent =
+      'This edge does not read ECT yet: the header is sent, and the variant is the one without it.';
+    $('ect-help').classList.add('warning');
+  }
+}
+
+/** Which constraint set the variant's quality, from its key and its x-litepix-quality header. */
+function constraint(key, quality, headers) {
+  const tokens = key.split('/').pop().split('.'); // e.g. w828.qauto.kb50.avif
+  const q = tokens.find((t) => /^q(auto|lite|\d+)$/.test(t))?.slice(1);
+  const kb = tokens.find((t) => /^kb\d+$/.test(t))?.slice(2);
+  let text =
+    q === 'lite'
+      ? `the lite profile (${[headers['save-data'] && 'Save-Data: on', headers.ect && `ECT: ${headers.ect}`].filter(Boolean).join(', ') || 'a preset'})`
+      : q === 'auto'
+        ? 'the perceptual target (q=auto)'
+        : q
+          ? `the URL's quality (q=${q})`
+          : 'the format (lossless)';
+  if (kb) text += /budget|kb|bytes/i.test(quality) ? `; the ${kb} KB budget capped it` : `; within ${kb} KB`;
+  return text;
 }
 
 async function timedFetch(url, headers) {
@@ -132,6 +192,8 @@ async function update() {
   const query = variantParams();
   query.set('key', key);
   query.set('base', location.origin);
+  const headers = viewerHeaders();
+  for (const name in headers) query.set(name, headers[name]);
   const built = await fetch(`/__litepix/api/url?${query}`);
   if (!built.ok) {
     const message = await errorText(built);
@@ -140,9 +202,7 @@ async function update() {
     return;
   }
   markInvalid('');
-  const { url } = await built.json();
-  const headers = { accept: $('accept').value };
-  if ($('save-data').checked) headers['save-data'] = 'on';
+  const { url, key: variantKey } = await built.json();
   const source = await original(key);
   const first = await timedFetch(url, headers);
   if (!first.res.ok) {
@@ -159,6 +219,20 @@ async function update() {
   const originalShown = await showImage($('original-img'), source.blob);
   await showImage($('variant-img'), variant);
   const img = $('variant-img');
+  if (originalShown) {
+    compare.show(
+      $('original-img').src,
+      img.src,
+      img.naturalWidth,
+      img.naturalHeight,
+      source.width,
+      source.height,
+    );
+  } else {
+    compare.hide(`This browser cannot show the original (${source.format.toUpperCase()}): no comparison.`);
+  }
+  renderTimes($('times-rows'), source.blob.size, variant.size);
+  const quality = first.res.headers.get('x-litepix-quality') || 'n/a';
   facts($('original-facts'), [
     ['Dimensions', `${source.width} × ${source.height}`],
     ['Format', source.format.toUpperCase() + (originalShown ? '' : ' (this browser cannot show it)')],
@@ -169,7 +243,15 @@ async function update() {
     ['Format', type.replace('image/', '').toUpperCase()],
     ['Bytes', `${formatBytes(variant.size)} (${variant.size.toLocaleString('en')} B)`],
     ['Saved', `${(saved * 100).toFixed(1)}%`],
-    ['Quality', first.res.headers.get('x-litepix-quality') || 'n/a'],
+    ['Quality', quality],
+    ['Set by', constraint(variantKey, quality, headers)],
+    ['Variant key', variantKey],
+    [
+      'Request headers',
+      Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}`)
+        .join('; '),
+    ],
     ['First request', `${first.res.headers.get('x-cache') || 'no x-cache'}, ${first.ms.toFixed(0)} ms`],
     ['Second request', `${second.res.headers.get('x-cache') || 'no x-cache'}, ${second.ms.toFixed(0)} ms`],
   ]);
@@ -299,6 +381,7 @@ $('units-form').addEventListener('submit', (event) => {
 });
 
 guard(async () => {
+  await loadConfig();
   await loadOriginals();
   await update();
 })();

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlaygroundRoutes, uploadKey } from '../../cli/playground.ts';
+import type { EdgeSupport } from '../../cli/playground-viewer.ts';
 import { DEFAULT_GRAMMAR_CONFIG, type Signing } from '../../edge-fn/grammar/index.ts';
 import { hmacSha256Base64Url } from '../../edge-fn/sign-url.ts';
 import { createOriginServer } from '../../origin-fn/http-adapter.ts';
@@ -46,6 +47,14 @@ afterAll(async () => {
   await new Promise((ok) => server?.close(ok));
   await stack?.stop();
 });
+
+/** `GET api/url` for samples/kodim03.jpg on https://cdn.example with `query`: its status and JSON. */
+async function built(query: string): Promise<{ status: number; body: Record<string, string> }> {
+  const res = await fetch(
+    `${base}/__litepix/api/url?key=samples/kodim03.jpg&base=https://cdn.example&${query}`,
+  );
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
 
 const upload = (name: string, body: Buffer) =>
   fetch(`${base}/__litepix/api/upload?name=${encodeURIComponent(name)}`, {
@@ -223,6 +232,40 @@ describe('the playground routes', () => {
     });
     const badBase = await fetch(`${base}/__litepix/api/url?key=samples/kodim03.jpg&base=javascript:alert(1)`);
     expect(badBase.status).toBe(400);
+  });
+
+  it('names the variant key the edge makes of a URL with the viewer headers, signed URLs included', async () => {
+    const avif = `accept=${encodeURIComponent('image/avif,image/webp,*/*')}`;
+    const plain = await built(`w=300&${avif}`);
+    expect(plain.status).toBe(200);
+    expect(plain.body.key).toBe('v1/samples/kodim03.jpg/w320.qauto.avif');
+    // The same URL: the headers are not in it, only in the key.
+    const lite = await built(`w=300&${avif}&save-data=on`);
+    expect(lite.body).toEqual({ url: plain.body.url, key: 'v1/samples/kodim03.jpg/w320.qlite.avif' });
+    expect((await built('w=300')).body.key).toBe('v1/samples/kodim03.jpg/w320.qauto.jpeg');
+    expect((await built('w=300&ect=3g')).body.key).toMatch(
+      /^v1\/samples\/kodim03\.jpg\/w320\.q(auto|lite)\.jpeg$/,
+    );
+    expect(await built('w=300&ect=5g')).toEqual({
+      status: 400,
+      body: { error: 'IMG_BAD_PARAM', message: 'Invalid ect "5g": expected 4g, 3g, 2g, slow-2g' },
+    });
+  });
+
+  it("answers the grammar's budgets and what this edge does with ECT and maxkb=", async () => {
+    const res = await fetch(`${base}/__litepix/api/config`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { budgets: number[]; ect: string[]; supports: EdgeSupport };
+    expect(body.budgets).toEqual(DEFAULT_GRAMMAR_CONFIG.budgets);
+    expect(body.ect).toEqual(['4g', '3g', '2g', 'slow-2g']);
+    // What it says matches what the edge does with a real request.
+    expect(body.supports.ect).toBe((await built('')).body.key !== (await built('ect=2g')).body.key);
+    const budget = await built('maxkb=50');
+    if (body.supports.maxkb.ok) {
+      expect(budget).toMatchObject({ status: 200, body: { key: 'v1/samples/kodim03.jpg/qauto.kb50.jpeg' } });
+    } else {
+      expect(budget).toMatchObject({ status: 400, body: { message: body.supports.maxkb.message } });
+    }
   });
 
   it('pre-warms posted Data Units with signed URLs, and refuses too many or a bad rewrite mode', async () => {
