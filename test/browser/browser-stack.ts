@@ -17,8 +17,8 @@ export const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
 export interface BrowserStack {
   stack: DevStack;
   browser: Browser;
-  /** A new page of `width` × `height` on the playground, and the errors it logs. */
-  openPage(width: number, height: number): Promise<{ page: Page; errors: string[] }>;
+  /** A new page of `width` × `height` CSS px on the playground (a 1× screen unless `dpr`), and the errors it logs. */
+  openPage(width: number, height: number, dpr?: number): Promise<{ page: Page; errors: string[] }>;
   stop(): Promise<void>;
 }
 
@@ -56,8 +56,8 @@ export async function startBrowserStack(): Promise<BrowserStack> {
     throw err;
   }
   const launched = browser;
-  async function openPage(width: number, height: number) {
-    const context = await launched.newContext({ viewport: { width, height } });
+  async function openPage(width: number, height: number, dpr = 1) {
+    const context = await launched.newContext({ viewport: { width, height }, deviceScaleFactor: dpr });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));

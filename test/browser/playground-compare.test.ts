@@ -147,6 +147,27 @@ describe('the 1:1 comparison', () => {
   });
 });
 
+describe('the 1:1 comparison on a 2× screen', () => {
+  it('draws 100 % as one variant pixel per device pixel and 200 % as 2 × 2 device pixels', async () => {
+    const { page, errors } = await setup.openPage(1280, 900, 2);
+    await variantWidth(page, 768);
+    expect((await box(page, '#split-variant')).width).toBe(384); // CSS px: 768 device pixels
+    expect(await box(page, '#split-original')).toEqual(await box(page, '#split-variant'));
+    expect(await text(page, '#compare-region')).toBe(
+      'Showing x 0–768, y 0–512 of 768 × 512 px at 100 %; original left of the line (50 %), variant right.',
+    );
+    await page.locator('#zoom').selectOption('2');
+    expect((await box(page, '#split-variant')).width).toBe(768);
+    expect(await text(page, '#compare-region')).toMatch(
+      /^Showing x 192–576, y 128–384 of 768 × 512 px at 200 %/,
+    );
+    // Offsets land on whole device pixels: −192 pixels × 2 device px = −192 CSS px.
+    expect((await box(page, '#split-variant')).x - (await box(page, '#split')).x).toBe(-192);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+});
+
 /** The profiles the page states, from their sources (network.js): bits per second and RTT in ms. */
 const PROFILES = [
   {

@@ -164,7 +164,11 @@ describe('the playground in Chromium', () => {
         .filter((el) => (el as HTMLInputElement).labels?.length === 0)
         .map((el) => el.id),
       images: [...document.querySelectorAll('.frame img')].map((el) => el.getBoundingClientRect().width),
+      // The download times read as cards: every cell inside the screen.
+      times: [...document.querySelectorAll('#times td')].map((el) => el.getBoundingClientRect().right),
     }));
+    expect(layout.times).toHaveLength(9);
+    for (const right of layout.times) expect(right).toBeLessThanOrEqual(375);
     expect(layout.scrollWidth).toBeLessThanOrEqual(layout.innerWidth);
     expect(layout.unlabelled).toEqual([]);
     for (const width of layout.images) expect(width).toBeLessThanOrEqual(375);
