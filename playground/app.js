@@ -143,12 +143,12 @@ async function loadConfig() {
   }
 }
 
-/** Which constraint set the variant's quality, from its key and its x-litepix-quality header. */
+/** Which constraint set the variant's quality (and size), from its key and its x-litepix-quality header. */
 function constraint(key, quality, headers) {
   const tokens = key.split('/').pop().split('.'); // e.g. w828.qauto.kb50.avif
   const q = tokens.find((t) => /^q(auto|lite|\d+)$/.test(t))?.slice(1);
   const kb = tokens.find((t) => /^kb\d+$/.test(t))?.slice(2);
-  let text =
+  const text =
     q === 'lite'
       ? `the lite profile (${[headers['save-data'] && 'Save-Data: on', headers.ect && `ECT: ${headers.ect}`].filter(Boolean).join(', ') || 'a preset'})`
       : q === 'auto'
@@ -156,8 +156,14 @@ function constraint(key, quality, headers) {
         : q
           ? `the URL's quality (q=${q})`
           : 'the format (lossless)';
-  if (kb) text += /budget|kb|bytes/i.test(quality) ? `; the ${kb} KB budget capped it` : `; within ${kb} KB`;
-  return text;
+  if (!kb) return text;
+  // The origin's header with a budget: `…; budget=50KB; won=quality|budget[; stepped=828-640]`.
+  const won = /\bwon=(\w+)/.exec(quality)?.[1];
+  const stepped = /\bstepped=(\d+)-(\d+)/.exec(quality);
+  if (won === 'budget') {
+    return `the ${kb} KB budget: quality lowered to fit${stepped ? `, and the size stepped down the ladder from ${stepped[1]} to ${stepped[2]}` : ''}`;
+  }
+  return `${text}; ${won === 'quality' ? 'it fitted' : 'within'} the ${kb} KB budget`;
 }
 
 async function timedFetch(url, headers) {

@@ -290,7 +290,14 @@ describe('what a slow connection gets', () => {
       const budget = await shownVariant(page, /[./]kb10\.avif$/);
       expect(budget.bytes).toBeLessThanOrEqual(10 * 1024);
       expect(await storedBytes(budget.key)).toBe(budget.bytes);
-      expect(await fact(page, 'variant', 'set-by').textContent()).toMatch(/10 KB budget/);
+      // The origin's header says which constraint won, and the page reads it out.
+      const quality = (await fact(page, 'variant', 'quality').textContent()) ?? '';
+      expect(quality).toMatch(/; budget=10KB; won=(quality|budget)/);
+      expect(await fact(page, 'variant', 'set-by').textContent()).toBe(
+        quality.includes('won=quality')
+          ? 'the perceptual target (q=auto); it fitted the 10 KB budget'
+          : `the 10 KB budget: quality lowered to fit${quality.includes('stepped=') ? `, and the size stepped down the ladder from ${quality.match(/stepped=(\d+)-/)?.[1]} to ${quality.match(/stepped=\d+-(\d+)/)?.[1]}` : ''}`,
+      );
       await expectTimesOfShownBytes(page);
     } else {
       // This edge refuses maxkb=: the page says so beside the control, and the refusal in the status.
