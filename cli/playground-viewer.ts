@@ -2,7 +2,7 @@
  * What the local CDN's viewer function makes of a playground request: the variant key of a CDN
  * URL sent with the viewer headers the page sets (Accept, Save-Data, ECT), worked out by the
  * very function the built bundle runs (handleViewerRequest) on a CloudFront-shaped event, and
- * what this edge reads at all (does ECT change a key, is `maxkb=` a parameter), probed the same
+ * whether this edge reads the ECT hint at all (does `ECT: 2g` change a key), probed the same
  * way, so the page can say so instead of showing an unchanged variant as if it were the answer.
  */
 import { hmacSha256Base64Url } from '../edge-fn/sign-url.ts';
@@ -64,21 +64,16 @@ export function viewerKey(url: string, headers: ViewerHeaders, edge: EdgeConfig)
 export interface EdgeSupport {
   /** Whether `ECT: 2g` on a `q=auto` request changes its variant key (the edge reads the hint). */
   ect: boolean;
-  /** Whether the edge takes `maxkb=` at all, and if not what it answers. */
-  maxkb: { ok: true } | { ok: false; message: string };
 }
 
-/** What this edge does with the page's slow-connection controls, probed through handleViewerRequest. */
+/** What this edge does with the page's ECT control, probed through handleViewerRequest. */
 export function edgeSupport(edge: EdgeConfig): EdgeSupport {
   // Unsigned probes: with signing on, an unsigned URL is a 403 whatever it says.
   const probe: EdgeConfig = { grammar: edge.grammar, secrets: [] };
   const base = 'http://probe/samples/probe.jpg';
   const plain = viewerKey(base, { accept: CHROME_ACCEPT }, probe);
   const slow = viewerKey(base, { accept: CHROME_ACCEPT, ect: '2g' }, probe);
-  const budget = edge.grammar.budgets[0] ?? 1;
-  const maxkb = viewerKey(`${base}?maxkb=${budget}`, { accept: CHROME_ACCEPT }, probe);
   return {
     ect: plain.ok && slow.ok && plain.key !== slow.key,
-    maxkb: maxkb.ok ? { ok: true } : { ok: false, message: maxkb.message },
   };
 }

@@ -54,6 +54,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/__litepix/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   '/__litepix/compare.js': { file: 'compare.js', type: 'text/javascript; charset=utf-8' },
   '/__litepix/network.js': { file: 'network.js', type: 'text/javascript; charset=utf-8' },
+  '/__litepix/variant-facts.js': { file: 'variant-facts.js', type: 'text/javascript; charset=utf-8' },
 };
 
 export interface PlaygroundDeps {

@@ -5,6 +5,7 @@
 // times at slow-connection rates (network.js).
 import { createCompare } from './compare.js';
 import { renderTimes } from './network.js';
+import { budgetFact, constraint } from './variant-facts.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('controls');
@@ -125,45 +126,18 @@ function viewerHeaders() {
   return headers;
 }
 
-// The grammar's byte budgets, and what this stack's edge does with ECT and maxkb= (said beside
-// the controls, so an unchanged variant is never read as the answer to them).
+// The grammar's byte budgets, and whether this stack's edge reads ECT (said beside the control,
+// so an unchanged variant is never read as the answer to it).
 async function loadConfig() {
   const res = await fetch('/__litepix/api/config');
   if (!res.ok) throw new Error(await errorText(res));
   const { budgets, supports } = await res.json();
   for (const kb of budgets) $('maxkb').add(new Option(`${kb.toLocaleString('en')} KB`, String(kb)));
-  if (!supports.maxkb.ok) {
-    $('maxkb-help').textContent = `This edge does not take maxkb= yet: ${supports.maxkb.message}`;
-    $('maxkb-help').classList.add('warning');
-  }
   if (!supports.ect) {
     $('ect-help').textContent =
       'This edge does not read ECT yet: the header is sent, and the variant is the one without it.';
     $('ect-help').classList.add('warning');
   }
-}
-
-/** Which constraint set the variant's quality (and size), from its key and its x-litepix-quality header. */
-function constraint(key, quality, headers) {
-  const tokens = key.split('/').pop().split('.'); // e.g. w828.qauto.kb50.avif
-  const q = tokens.find((t) => /^q(auto|lite|\d+)$/.test(t))?.slice(1);
-  const kb = tokens.find((t) => /^kb\d+$/.test(t))?.slice(2);
-  const text =
-    q === 'lite'
-      ? `the lite profile (${[headers['save-data'] && 'Save-Data: on', headers.ect && `ECT: ${headers.ect}`].filter(Boolean).join(', ') || 'a preset'})`
-      : q === 'auto'
-        ? 'the perceptual target (q=auto)'
-        : q
-          ? `the URL's quality (q=${q})`
-          : 'the format (lossless)';
-  if (!kb) return text;
-  // The origin's header with a budget: `…; budget=50KB; won=quality|budget[; stepped=828-640]`.
-  const won = /\bwon=(\w+)/.exec(quality)?.[1];
-  const stepped = /\bstepped=(\d+)-(\d+)/.exec(quality);
-  if (won === 'budget') {
-    return `the ${kb} KB budget: quality lowered to fit${stepped ? `, and the size stepped down the ladder from ${stepped[1]} to ${stepped[2]}` : ''}`;
-  }
-  return `${text}; ${won === 'quality' ? 'it fitted' : 'within'} the ${kb} KB budget`;
 }
 
 async function timedFetch(url, headers) {
@@ -251,6 +225,7 @@ async function update() {
     ['Saved', `${(saved * 100).toFixed(1)}%`],
     ['Quality', quality],
     ['Set by', constraint(variantKey, quality, headers)],
+    ...budgetFact(variantKey, variant.size),
     ['Variant key', variantKey],
     [
       'Request headers',

@@ -102,6 +102,10 @@ describe('the playground routes', () => {
       ['/', 'text/html; charset=utf-8'],
       ['/__litepix/app.js', 'text/javascript; charset=utf-8'],
       ['/__litepix/style.css', 'text/css; charset=utf-8'],
+      ...['compare', 'network', 'variant-facts'].map((m) => [
+        `/__litepix/${m}.js`,
+        'text/javascript; charset=utf-8',
+      ]),
     ]) {
       const res = await fetch(`${base}${path}`);
       expect(res.status, path).toBe(200);
@@ -252,7 +256,7 @@ describe('the playground routes', () => {
     });
   });
 
-  it("answers the grammar's budgets and what this edge does with ECT and maxkb=", async () => {
+  it("answers the grammar's budgets and whether this edge reads ECT", async () => {
     const res = await fetch(`${base}/__litepix/api/config`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { budgets: number[]; ect: string[]; supports: EdgeSupport };
@@ -260,12 +264,12 @@ describe('the playground routes', () => {
     expect(body.ect).toEqual(['4g', '3g', '2g', 'slow-2g']);
     // What it says matches what the edge does with a real request.
     expect(body.supports.ect).toBe((await built('')).body.key !== (await built('ect=2g')).body.key);
-    const budget = await built('maxkb=50');
-    if (body.supports.maxkb.ok) {
-      expect(budget).toMatchObject({ status: 200, body: { key: 'v1/samples/kodim03.jpg/qauto.kb50.jpeg' } });
-    } else {
-      expect(budget).toMatchObject({ status: 400, body: { message: body.supports.maxkb.message } });
-    }
+    // A budget from the ladder goes into the key; one below the ladder is the edge's 400.
+    expect(await built('maxkb=60')).toMatchObject({
+      status: 200,
+      body: { key: 'v1/samples/kodim03.jpg/qauto.kb50.jpeg' },
+    });
+    expect(await built('maxkb=4')).toMatchObject({ status: 400, body: { error: 'IMG_BAD_PARAM' } });
   });
 
   it('pre-warms posted Data Units with signed URLs, and refuses too many or a bad rewrite mode', async () => {
