@@ -6,7 +6,7 @@
  * the variant key and the bytes, and the download times are the stated formula applied to the
  * bytes shown.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,6 +142,29 @@ describe('the 1:1 comparison', () => {
     expect(await text(page, '#compare-note')).toBe(
       'The variant (320 × 320) has another shape than the original (768 × 512): it is cropped or stretched, so there is no same region to compare side by side.',
     );
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('the 1:1 comparison of an original the browser cannot show', () => {
+  it('uploads a HEIC, shows its variant, and says why there is no split', async () => {
+    const { page, errors } = await setup.openPage(1280, 900);
+    await variantWidth(page, 768);
+    await page
+      .locator('#file')
+      .setInputFiles(resolve(import.meta.dirname, '../fixtures/images/heic-kodim23.heic'));
+    await expect
+      .poll(() => page.locator('#source').inputValue(), { timeout: 30_000 })
+      .toMatch(/^uploads\/[0-9a-f]{12}\/heic-kodim23\.heic$/);
+    await variantWidth(page, 768);
+    expect(await fact(page, 'original', 'format').textContent()).toBe('HEIC (this browser cannot show it)');
+    expect(await fact(page, 'variant', 'format').textContent()).toBe('AVIF');
+    expect(await page.locator('#split').isVisible()).toBe(false);
+    expect(await text(page, '#compare-note')).toBe(
+      'This browser cannot show the original (HEIC): no comparison.',
+    );
+    await expectTimesOfShownBytes(page);
     await page.close();
     expect(errors).toEqual([]);
   });
