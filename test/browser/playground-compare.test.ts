@@ -314,22 +314,14 @@ describe('what a slow connection gets', () => {
     await expectTimesOfShownBytes(page);
     const quality = (await fact(page, 'variant', 'quality').textContent()) ?? '';
     const kept = await fact(page, 'variant', 'budget').textContent();
-    if (quality.includes('budget=')) {
-      // The origin applies budgets: the bytes keep to it, and its header says which constraint won.
-      expect(budget.bytes).toBeLessThanOrEqual(10 * 1024);
-      expect(kept).toBe(`within 10 KB (10,240 B), ${(10240 - budget.bytes).toLocaleString('en')} B to spare`);
-      expect(quality).toMatch(/; budget=10KB; won=budget/); // 35 KB at q=auto: the budget must win
-      const stepped = /stepped=(\d+)-(\d+)/.exec(quality);
-      expect(await fact(page, 'variant', 'set-by').textContent()).toBe(
-        `the 10 KB budget: quality lowered to fit${stepped ? `, and the size stepped down the ladder from ${stepped[1]} to ${stepped[2]}` : ''}`,
-      );
-    } else {
-      // The edge takes maxkb= but this stack's origin does not apply it yet: the page says so.
-      expect(budget.bytes).toBe(plain.bytes);
-      expect(kept).toBe(
-        `over 10 KB (10,240 B) by ${(plain.bytes - 10240).toLocaleString('en')} B: this stack's origin did not apply the budget`,
-      );
-    }
+    // The bytes keep to the budget, and the origin's header says which constraint won.
+    expect(budget.bytes).toBeLessThanOrEqual(10 * 1024);
+    expect(kept).toBe(`within 10 KB (10,240 B), ${(10240 - budget.bytes).toLocaleString('en')} B to spare`);
+    expect(quality).toMatch(/; budget=10KB; won=budget/); // 35 KB at q=auto: the budget must win
+    // (kodim03 fits 10 KB at its own size, q=34 today; a size step would be named too.)
+    expect(await fact(page, 'variant', 'set-by').textContent()).toMatch(
+      /^the 10 KB budget: quality lowered to fit(, and the size stepped down the ladder from \d+ to \d+)?$/,
+    );
     await page.close();
     expect(errors).toEqual([]);
   });
