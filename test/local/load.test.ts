@@ -43,7 +43,9 @@ describe('bounded load on the local stack', () => {
     expect(figures).toMatchObject({ requests: 20_000, errors: 0, timeouts: 0, non2xx: 0 });
     expect(figures.statuses).toEqual({ 200: 20_000 });
     expect(figures.cacheHits).toBe(20_000);
-  });
+    // A count-bounded run, not a timed one: on a loaded 2-core machine 20,000 hits took over
+    // 60 s (the project default), so this test gets its own ceiling. Speed is in npm run bench.
+  }, 240_000);
 
   it('miss-heavy mix: no 5xx, no error, every variant stored once, memory under the ceiling', async () => {
     const sources = [...load.stack.seeded, 'photos/kodim03.jpg', 'photos/kodim23.jpg'];
