@@ -7,7 +7,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
+import { minify } from 'terser';
 import { resolveGrammarConfig } from '../edge-fn/grammar/resolve-config.ts';
 import type { EdgeConfig } from '../edge-fn/viewer-handler.ts';
 
@@ -41,6 +42,36 @@ const UNSUPPORTED = {
 } as const;
 
 /**
+ * The baked config's own keys (not preset names or parameter names, which are data): the build
+ * renames them in the config's JSON as esbuild renames the code that reads them.
+ */
+const CONFIG_KEYS = [
+  'grammar',
+  'secrets',
+  'version',
+  'ladder',
+  'presets',
+  'autoFormats',
+  'alphaExtensions',
+  'budgets',
+  'slowLink',
+  'ect',
+  'rttMs',
+  'downlinkMbps',
+];
+
+/** The config with its CONFIG_KEYS renamed by `names`; preset contents are data and stay. */
+function renameConfigKeys(value: unknown, names: Record<string, string | false>): unknown {
+  if (Array.isArray(value) || typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const renamed = CONFIG_KEYS.includes(k) ? names[k] : undefined;
+    out[typeof renamed === 'string' ? renamed : k] = k === 'presets' ? v : renameConfigKeys(v, names);
+  }
+  return out;
+}
+
+/**
  * The bundle-internal property names esbuild may shorten (see buildViewerBundle). None may be
  * a property of a built-in the bundle calls (`now` is not here: `Date.now`).
  */
@@ -63,6 +94,7 @@ const INTERNAL_PROPS = new RegExp(
     'accept',
     'saveData',
     'hmac',
+    ...CONFIG_KEYS,
   ].join('|')})$`,
 );
 
@@ -116,7 +148,7 @@ export async function viewerBundleCode(
     );
   }
   const entry = secrets === 'kvs' ? 'edge-fn/viewer-request-kvs.ts' : 'edge-fn/viewer-request.ts';
-  const result = await build({
+  const options: BuildOptions = {
     entryPoints: [resolve(root, entry)],
     bundle: true,
     write: false,
@@ -125,20 +157,46 @@ export async function viewerBundleCode(
     target: 'es2020',
     supported: UNSUPPORTED,
     minify: true,
-    // Property names that never leave the function (grammar results, specs, requests) are
-    // shortened too. Event and response fields, the baked config (a JSON `define`, whose keys
-    // esbuild leaves alone), query parameter names (preset and value maps are keyed by them)
-    // and the KeyValueStore's `format` option keep theirs.
+    // Property names that never leave the function (grammar results, specs, requests, the
+    // config's own keys) are shortened too. Event and response fields, query parameter names
+    // and preset names (preset and value maps are keyed by them) and the KeyValueStore's
+    // `format` option keep theirs.
     mangleProps: INTERNAL_PROPS,
     mangleQuoted: true,
     legalComments: 'none',
-    define: { __LITEPIX_EDGE_CONFIG__: JSON.stringify(config) },
-    // The runtime's own modules (crypto, and cloudfront for the KeyValueStore), loaded once
-    // per function instance and only when signing is on. Kept out of the bundler's hands.
-    banner: { js: preamble(config, secrets) },
+    charset: 'utf8',
     logLevel: 'silent',
+  };
+  // Two passes: the first learns the short name of each config key, the second bakes the
+  // config's JSON (a `define`, whose keys esbuild leaves alone) under those names.
+  const first = await build({
+    ...options,
+    define: { __LITEPIX_EDGE_CONFIG__: JSON.stringify(config) },
+    mangleCache: {},
   });
-  return toCloudFrontScript(result.outputFiles[0]?.text ?? '', secrets === 'kvs');
+  const names = first.mangleCache ?? {};
+  const baked = renameConfigKeys(config, names);
+  const result = await build({
+    ...options,
+    define: { __LITEPIX_EDGE_CONFIG__: JSON.stringify(baked) },
+    mangleCache: names,
+  });
+  const esm = result.outputFiles?.[0]?.text ?? '';
+  // A second, slower minifier over the whole bundle: top-level names, repeated passes. It
+  // keeps the syntax esbuild emitted for cloudfront-js-2.0 (ecma 2020, no new arrow or
+  // destructuring rewrites); the handler export stays for toCloudFrontScript.
+  const min = await minify(esm, {
+    module: true,
+    ecma: 2020,
+    compress: { passes: 3, unsafe_arrows: false, arrows: false, toplevel: true },
+    // No top-level name may be one the preamble or toCloudFrontScript declares.
+    mangle: { toplevel: true, reserved: ['cf', '__litepixCrypto', '__litepixKvs', 'handler'] },
+    format: { comments: false },
+  });
+  // The runtime's own modules (crypto, and cloudfront for the KeyValueStore), loaded once per
+  // function instance and only when signing is on, go first, kept out of both tools' hands
+  // (the bundle reads them as free globals, which no minifier renames).
+  return toCloudFrontScript(preamble(config, secrets) + (min.code ?? esm), secrets === 'kvs');
 }
 
 export async function buildViewerBundle(
