@@ -1,6 +1,6 @@
 /**
- * The viewer-request logic on CloudFront's event shapes: it folds the query string, `Accept`
- * and `Save-Data` into the URI (the variant key) and empties the query string, or answers
+ * The viewer-request logic on CloudFront's event shapes: it folds the query string, `Accept`,
+ * `Save-Data` and the client hints (ECT, RTT, Downlink, Sec-CH-DPR, Sec-CH-Width) into the URI (the variant key) and empties the query string, or answers
  * 400/403 itself. Pure: the config and signing are passed in (viewer-request.ts bakes them;
  * viewer-request-kvs.ts reads the secrets from a CloudFront KeyValueStore per request).
  */
@@ -126,6 +126,11 @@ export function handleViewerRequest(
       params: params,
       accept: header(request, 'accept'),
       saveData: header(request, 'save-data'),
+      ectHint: header(request, 'ect'),
+      rttHint: header(request, 'rtt'),
+      downlinkHint: header(request, 'downlink'),
+      dprHint: header(request, 'sec-ch-dpr') || header(request, 'dpr'),
+      widthHint: header(request, 'sec-ch-width') || header(request, 'width'),
     },
     config.grammar,
     signing,

@@ -93,6 +93,11 @@ const INTERNAL_PROPS = new RegExp(
     'params',
     'accept',
     'saveData',
+    'ectHint',
+    'rttHint',
+    'downlinkHint',
+    'dprHint',
+    'widthHint',
     'hmac',
     ...CONFIG_KEYS,
   ].join('|')})$`,
@@ -185,10 +190,12 @@ export async function viewerBundleCode(
   // A second, slower minifier over the whole bundle: top-level names, repeated passes. It
   // keeps the syntax esbuild emitted for cloudfront-js-2.0 (ecma 2020, no new arrow or
   // destructuring rewrites); the handler export stays for toCloudFrontScript.
-  const min = await minify(esm, {
+  // `undefined` declared once at the top (a module-scope name, legal and shadowing the global
+  // of the same value) lets terser write each `void 0` as that one-letter name.
+  const min = await minify(`let undefined;${esm}`, {
     module: true,
     ecma: 2020,
-    compress: { passes: 3, unsafe_arrows: false, arrows: false, toplevel: true },
+    compress: { passes: 3, unsafe_arrows: false, arrows: false, toplevel: true, unsafe_undefined: true },
     // No top-level name may be one the preamble or toCloudFrontScript declares.
     mangle: { toplevel: true, reserved: ['cf', '__litepixCrypto', '__litepixKvs', 'handler'] },
     format: { comments: false },

@@ -17,6 +17,19 @@ export interface GrammarConfig {
   alphaExtensions: string[];
   /** Byte budgets in KB that `maxkb=` snaps down to, ascending (the key's `kb<n>` is one of them). */
   budgets: number[];
+  /** Network client hints that mark a slow link: `q=auto` becomes `qlite` (see docs/configuration.md). */
+  slowLink: SlowLink;
+}
+
+/**
+ * A link is slow when `ECT` is one of `ect`, or `RTT` ≥ `rttMs`, or `Downlink` < `downlinkMbps`
+ * (0 turns the RTT or the downlink rule off). Defaults: the NetInfo table's 3G edge
+ * (ECT 3g = RTT ≥ 270 ms or downlink ≤ 700 kbit/s).
+ */
+export interface SlowLink {
+  ect: string[];
+  rttMs: number;
+  downlinkMbps: number;
 }
 
 /**
@@ -39,13 +52,6 @@ export const DEFAULT_BUDGETS: number[] = [
   5, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000,
 ];
 
-/**
- * How long after `exp` a link is still served: covers a signer whose clock runs behind the
- * edge's (an unsynchronised VM or container drifts seconds to tens of seconds) and the request's
- * own transit, and is short next to any useful link lifetime (minutes or more).
- */
-export const EXP_SKEW_SECONDS = 30;
-
 /** Crop edges are multiples of this many per-mille (1 %), so one crop axis has at most 101 values. */
 export const CROP_GRID = 10;
 
@@ -56,7 +62,15 @@ export const DEFAULT_GRAMMAR_CONFIG: GrammarConfig = {
   autoFormats: ['avif', 'webp'],
   alphaExtensions: ['png', 'gif', 'webp', 'avif'],
   budgets: DEFAULT_BUDGETS,
+  slowLink: { ect: ['slow-2g', '2g', '3g'], rttMs: 270, downlinkMbps: 0.7 },
 };
+
+/**
+ * How long after `exp` a link is still served: covers a signer whose clock runs behind the
+ * edge's (unsynchronised VMs and phones drift seconds to tens of seconds) and the request's own
+ * transit, and is short next to any useful link lifetime (minutes or more).
+ */
+export const EXP_SKEW_SECONDS = 30;
 
 // One constant per limit the edge bundle uses (a short name each once minified), gathered in LIMITS.
 export const MAX_KEY_BYTES = 1024;

@@ -1,5 +1,6 @@
 /**
- * A viewer request (path, query parameters, Accept, Save-Data) → one canonical variant.
+ * A viewer request (path, query parameters, Accept, Save-Data and client hints) → one
+ * canonical variant.
  * The same function runs in the CloudFront function, the local CDN and the tests.
  */
 import type { GrammarConfig } from './config.ts';
@@ -48,17 +49,23 @@ function conflict(name: ParamName, a: string, b: string): GrammarError {
   return badParam(`Conflicting values for ${LONG_NAMES[name]}: ${quote(a)} and ${quote(b)}`);
 }
 
+/**
+ * A size × dpr snapped up to the ladder. Above the largest step: a 400 when the URL asked
+ * for it, the largest step when a client hint did (`hinted`: a header is not a typo).
+ */
 function scaled(
   name: 'w' | 'h',
   values: Values,
   dpr: number,
   ladder: number[],
+  hinted: boolean,
 ): number | GrammarError | undefined {
   const text = values[name];
   if (text === undefined) return undefined;
   // Rounded to 1e-6 first so that 414 × 1.1 = 455.40000000000003 is 456, not 457.
   const px = Math.ceil(Math.round(Number(text) * dpr * 1e6) / 1e6);
   const step = snapUp(px, ladder);
+  if (step === undefined && hinted) return ladder[ladder.length - 1];
   if (step === undefined) {
     const max = ladder[ladder.length - 1];
     return badParam(
@@ -99,6 +106,24 @@ function checkSignature(source: string | GrammarError, params: QueryParam[], sig
   )
     return badSignature();
   return undefined;
+}
+
+/** A client hint's number (`2.625`, `150`), NaN when absent or malformed: malformed hints are ignored. */
+function hint(text: string | undefined): number {
+  const t = text ? text.trim() : '';
+  return /^[0-9]{1,6}(\.[0-9]{1,6})?$/.test(t) ? Number(t) : Number.NaN;
+}
+
+/** Save-Data, or a slow link by the network hints and the configured thresholds. */
+function lite(request: ViewerRequest, config: GrammarConfig): boolean {
+  const slow = config.slowLink;
+  const ect = request.ectHint ? request.ectHint.trim().toLowerCase() : '-';
+  return (
+    (request.saveData !== undefined && request.saveData.trim().toLowerCase() === 'on') ||
+    slow.ect.indexOf(ect) >= 0 ||
+    (slow.rttMs > 0 && hint(request.rttHint) >= slow.rttMs) ||
+    hint(request.downlinkHint) < slow.downlinkMbps
+  );
 }
 
 export function normalizeRequest(
@@ -157,16 +182,22 @@ export function normalizeRequest(
     }
   }
 
-  const dpr = values.dpr === undefined ? 1 : Number(values.dpr);
-  const width = scaled('w', values, dpr, ladder);
+  // Width hints: Sec-CH-DPR when the URL has no dpr; Sec-CH-Width (physical px) when it has no
+  // size at all (next to a height it would change the shape of fit=cover).
+  const dprHint = values.dpr === undefined ? hint(request.dprHint) : Number.NaN;
+  const hinted = dprHint > 0;
+  const dpr = hinted ? Math.min(4, Math.max(1, dprHint)) : values.dpr === undefined ? 1 : Number(values.dpr);
+  const widthHint = values.w === undefined && values.h === undefined ? Math.ceil(hint(request.widthHint)) : 0;
+  const width =
+    widthHint >= 1
+      ? (snapUp(widthHint, ladder) as number) || ladder[ladder.length - 1]
+      : scaled('w', values, dpr, ladder, hinted);
   if (isError(width)) return width;
-  const height = scaled('h', values, dpr, ladder);
+  const height = scaled('h', values, dpr, ladder, hinted);
   if (isError(height)) return height;
 
   const q = values.q === undefined ? 'auto' : values.q;
-  let quality: Quality = q === 'auto' ? 'auto' : Number(q);
-  if (quality === 'auto' && request.saveData && request.saveData.trim().toLowerCase() === 'on')
-    quality = 'lite';
+  const quality: Quality = q !== 'auto' ? Number(q) : lite(request, config) ? 'lite' : 'auto';
 
   const f = values.f === undefined ? 'auto' : values.f;
   const spec: VariantSpec = {

@@ -13,6 +13,8 @@ const VERSION = /^v[0-9]{1,6}$/;
 /** A preset name, as the grammar (and so the stack and pre-warm settings) accept it. */
 export const PRESET_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const EXTENSION = /^[a-z0-9]{1,8}$/;
+/** The Network Information API's effective connection types, as the `ECT` hint sends them. */
+const ECT_VALUES = ['slow-2g', '2g', '3g', '4g'];
 
 export function resolveGrammarConfig(partial: Partial<GrammarConfig> = {}): GrammarConfig {
   const config: GrammarConfig = { ...DEFAULT_GRAMMAR_CONFIG, ...partial };
@@ -88,5 +90,29 @@ export function resolveGrammarConfig(partial: Partial<GrammarConfig> = {}): Gram
       );
     }
   }
-  return { ...config, ladder: [...ladder], presets, budgets: [...budgets] };
+  const slow = config.slowLink;
+  for (const ect of slow.ect) {
+    if (!ECT_VALUES.includes(ect)) {
+      throw new GrammarConfigError(
+        `Invalid slowLink.ect entry "${ect}": expected one of ${ECT_VALUES.join(', ')}`,
+      );
+    }
+  }
+  if (!Number.isInteger(slow.rttMs) || slow.rttMs < 0 || slow.rttMs > 60000) {
+    throw new GrammarConfigError(
+      `Invalid slowLink.rttMs ${slow.rttMs}: expected an integer number of ms from 0 (off) to 60000`,
+    );
+  }
+  if (!(slow.downlinkMbps >= 0 && slow.downlinkMbps <= 10000)) {
+    throw new GrammarConfigError(
+      `Invalid slowLink.downlinkMbps ${slow.downlinkMbps}: expected a number of Mbit/s from 0 (off) to 10000`,
+    );
+  }
+  return {
+    ...config,
+    slowLink: { ...slow, ect: [...slow.ect] },
+    ladder: [...ladder],
+    presets,
+    budgets: [...budgets],
+  };
 }

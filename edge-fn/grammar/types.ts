@@ -96,6 +96,13 @@ export interface ViewerRequest {
   accept?: string | undefined;
   /** The `Save-Data` header, if any. */
   saveData?: string | undefined;
+  /** Network client hints as received (`ECT`, `RTT` in ms, `Downlink` in Mbps), if any. */
+  ectHint?: string | undefined;
+  rttHint?: string | undefined;
+  downlinkHint?: string | undefined;
+  /** Width client hints: `Sec-CH-DPR` (or `DPR`) and `Sec-CH-Width` (or `Width`, physical px). */
+  dprHint?: string | undefined;
+  widthHint?: string | undefined;
   /** The edge's clock in Unix seconds (for `exp`); default: `Date.now()`. */
   now?: number | undefined;
 }
