@@ -22,6 +22,10 @@ const PASS_HEADERS = [
   'x-litepix-quality',
 ];
 
+// The client hints the viewer function reads, asked for on every response as the CloudFront
+// response headers policy does (ACCEPT_CH in infra/lib/distribution.ts; a test compares them).
+const ACCEPT_CH = 'ECT, RTT, Downlink, Sec-CH-DPR, Sec-CH-Width, DPR, Width';
+
 const RAW_PATH_HEADER = 'x-litepix-raw-path';
 let VARIANTS_URL = '';
 let ORIGIN_URL = '';
@@ -58,7 +62,18 @@ function cloudFrontEvent(url, request) {
     }
   }
   const headers = Object.create(null);
-  for (const name of ['accept', 'save-data']) {
+  // The headers the viewer function reads: Accept, Save-Data and the client hints.
+  for (const name of [
+    'accept',
+    'save-data',
+    'ect',
+    'rtt',
+    'downlink',
+    'sec-ch-dpr',
+    'dpr',
+    'sec-ch-width',
+    'width',
+  ]) {
     const value = request.headers.get(name);
     if (value !== null) headers[name] = { value };
   }
@@ -84,6 +99,7 @@ function copyHeaders(from, extra) {
     if (value !== null && !headers.has(shown)) headers.set(shown, value);
   }
   for (const name in extra) headers.set(name, extra[name]);
+  headers.set('accept-ch', ACCEPT_CH);
   return headers;
 }
 

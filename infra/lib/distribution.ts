@@ -14,6 +14,13 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { PriceClassName, StackConfig } from './config.ts';
 
+/**
+ * The client hints the viewer function reads (edge-fn/viewer-handler.ts), asked for on every
+ * response. Browsers act on Accept-CH from the page's own HTML, so a site sends it there too
+ * (README, "Client hints"); here it covers images opened directly from the CDN's origin.
+ */
+export const ACCEPT_CH = 'ECT, RTT, Downlink, Sec-CH-DPR, Sec-CH-Width, DPR, Width';
+
 /** 4xx codes CloudFront lets us set an error-caching TTL for (its list, not ours). */
 export const CACHED_4XX = [400, 403, 404, 405, 414, 416] as const;
 export const NEVER_CACHED_5XX = [500, 501, 502, 503, 504] as const;
@@ -65,7 +72,7 @@ export class CdnDistribution extends Construct {
     });
     const cors = config.corsAllowOrigins;
     const responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
-      comment: 'litepix: timing-allow-origin, nosniff and the configured CORS origins',
+      comment: 'litepix: timing-allow-origin, accept-ch, nosniff and the configured CORS origins',
       corsBehavior:
         cors.length > 0
           ? {
@@ -81,6 +88,7 @@ export class CdnDistribution extends Construct {
       customHeadersBehavior: {
         customHeaders: [
           { header: 'timing-allow-origin', value: cors.length > 0 ? cors.join(', ') : '*', override: true },
+          { header: 'accept-ch', value: ACCEPT_CH, override: true },
         ],
       },
       securityHeadersBehavior: { contentTypeOptions: { override: true } },

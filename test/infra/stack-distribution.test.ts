@@ -151,11 +151,20 @@ describe('distribution', () => {
     });
   });
 
-  it('adds timing-allow-origin and nosniff; CORS only when origins are configured', () => {
+  it('adds timing-allow-origin, accept-ch and nosniff; CORS only when origins are configured', () => {
     base.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
         CorsConfig: Match.absent(),
-        CustomHeadersConfig: { Items: [{ Header: 'timing-allow-origin', Value: '*', Override: true }] },
+        CustomHeadersConfig: {
+          Items: [
+            { Header: 'timing-allow-origin', Value: '*', Override: true },
+            {
+              Header: 'accept-ch',
+              Value: 'ECT, RTT, Downlink, Sec-CH-DPR, Sec-CH-Width, DPR, Width',
+              Override: true,
+            },
+          ],
+        },
         SecurityHeadersConfig: { ContentTypeOptions: { Override: true } },
       }),
     });

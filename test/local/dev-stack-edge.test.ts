@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevOptions, type DevStack, startDevStack } from '../../cli/dev-stack.ts';
 import { signUrl } from '../../edge-fn/sign-url.ts';
+import { ACCEPT_CH } from '../../infra/lib/distribution.ts';
 import { devOptions } from '../helpers/local-stack.ts';
 
 const saved = { ...process.env };
@@ -77,6 +78,27 @@ describe('the local CDN, unsigned', () => {
     });
     expect(after.status).toBe(200);
     expect(after.headers.get('content-type')).toBe('image/webp');
+  });
+
+  it('asks for the client hints (as CloudFront does) and sizes and lightens the variant by them', async () => {
+    const plain = await fetch(`${stack.url}/samples/kodim15.png?w=256`, {
+      headers: { accept: 'image/webp' },
+    });
+    expect(plain.headers.get('accept-ch')).toBe(ACCEPT_CH);
+    const hinted = await fetch(`${stack.url}/samples/kodim15.png`, {
+      headers: { accept: 'image/webp', ect: '2g', 'sec-ch-width': '300' },
+    });
+    expect(hinted.status).toBe(200);
+    expect(hinted.headers.get('accept-ch')).toBe(ACCEPT_CH);
+    const meta = await sharp(Buffer.from(await hinted.arrayBuffer())).metadata();
+    expect([meta.format, meta.width]).toEqual(['webp', 320]);
+    const fast = await fetch(`${stack.url}/samples/kodim15.png?w=320`, {
+      headers: { accept: 'image/webp', ect: '4g' },
+    });
+    // Same size, but qlite against q=auto: the slow link's variant is the lighter one.
+    expect(Number(hinted.headers.get('content-length'))).toBeLessThan(
+      Number(fast.headers.get('content-length')),
+    );
   });
 
   it('refuses a second stack on the same port with a message naming --port', async () => {
