@@ -110,7 +110,8 @@ function checkSignature(source: string | GrammarError, params: QueryParam[], sig
 
 /** A client hint's number (`2.625`, `150`), NaN when absent or malformed: malformed hints are ignored. */
 function hint(text: string | undefined): number {
-  const t = text ? text.trim() : '';
+  if (!text) return Number.NaN;
+  const t = text.trim();
   return /^[0-9]{1,6}(\.[0-9]{1,6})?$/.test(t) ? Number(t) : Number.NaN;
 }
 
