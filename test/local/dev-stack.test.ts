@@ -2,10 +2,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevStack, S3_CREDENTIALS, startDevStack } from '../../cli/dev-stack.ts';
+import { type DevStack, startDevStack } from '../../cli/dev-stack.ts';
+import { localS3Client } from '../../cli/local-s3.ts';
 import { devOptions, runCli } from '../helpers/local-stack.ts';
 import { ssim } from '../helpers/perceptual.ts';
 
@@ -98,14 +99,7 @@ describe('the local stack end to end (s3rver + origin + the edge bundle in minif
   });
 
   it('serves an uploaded image, and a variant already in the bucket straight from it', async () => {
-    const client = new S3Client({
-      endpoint: stack.s3Endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: S3_CREDENTIALS,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const client = localS3Client(stack.s3Endpoint);
     const photo = readFileSync(new URL('../fixtures/images/kodim03-q95.jpg', import.meta.url));
     await client.send(
       new PutObjectCommand({ Bucket: 'litepix-originals', Key: 'uploads/k3.jpg', Body: photo }),
@@ -121,14 +115,7 @@ describe('the local stack end to end (s3rver + origin + the edge bundle in minif
   });
 
   it('serves a HEIC original through the local CDN (GET /x.heic?w=256), decoded by the wasm decoder', async () => {
-    const client = new S3Client({
-      endpoint: stack.s3Endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: S3_CREDENTIALS,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const client = localS3Client(stack.s3Endpoint);
     const heic = readFileSync(new URL('../fixtures/images/heic-kodim23.heic', import.meta.url));
     await client.send(
       new PutObjectCommand({ Bucket: 'litepix-originals', Key: 'uploads/k23.heic', Body: heic }),
