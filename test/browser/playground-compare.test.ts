@@ -287,19 +287,12 @@ describe('what a slow connection gets', () => {
     // ECT: 2g goes with the image fetch; an edge that reads it serves the lite profile.
     await page.locator('#ect').selectOption('2g');
     await expect.poll(() => fact(page, 'variant', 'request-headers').textContent()).toContain('ect: 2g');
-    if (config.supports.ect) {
-      const slow = await shownVariant(page, /[./]qlite\.avif$/);
-      expect(slow.bytes).toBe(lite.bytes);
-      expect(await fact(page, 'variant', 'set-by').textContent()).toBe('the lite profile (ECT: 2g)');
-      expect(await text(page, '#ect-help')).toBe('The effective connection type a browser reports');
-    } else {
-      // This edge does not read ECT: the page says so, and the variant is the one without it.
-      const same = await shownVariant(page, /[./]qauto\.avif$/);
-      expect(same.bytes).toBe(plain.bytes);
-      expect(await text(page, '#ect-help')).toBe(
-        'This edge does not read ECT yet: the header is sent, and the variant is the one without it.',
-      );
-    }
+    // The edge reads ECT (client hints, docs/urls.md): the page must say so, not fall back.
+    expect(config.supports.ect).toBe(true);
+    const slow = await shownVariant(page, /[./]qlite\.avif$/);
+    expect(slow.bytes).toBe(lite.bytes);
+    expect(await fact(page, 'variant', 'set-by').textContent()).toBe('the lite profile (ECT: 2g)');
+    expect(await text(page, '#ect-help')).toBe('The effective connection type a browser reports');
     expect(sent.at(-1)?.ect).toBe('2g');
     await page.locator('#ect').selectOption('');
 

@@ -264,6 +264,7 @@ describe('the playground routes', () => {
     expect(body.ect).toEqual(['4g', '3g', '2g', 'slow-2g']);
     // What it says matches what the edge does with a real request.
     expect(body.supports.ect).toBe((await built('')).body.key !== (await built('ect=2g')).body.key);
+    expect(body.supports.ect).toBe(true);
     // A budget from the ladder goes into the key; one below the ladder is the edge's 400.
     expect(await built('maxkb=60')).toMatchObject({
       status: 200,
