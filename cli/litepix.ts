@@ -78,6 +78,9 @@ const URL_USAGE = `Usage: litepix url <key> [options]
 Prints the CDN URL of a variant, checked with the edge's grammar, signed when secrets are set.
 Options:
   --w <n>  --h <n>  --dpr <n>  --fit <f>  --q <n|auto>  --f <format>  --preset <name>
+  --maxkb <n>        byte budget in KB (snapped down to the budget ladder)
+  --crop <x,y,w,h>   region in per-mille of the image, e.g. 0,250,1000,500
+  --pos <p>          anchor of fit=cover/contain: top … bottom-right, attention, entropy
   --base <url>       CDN base (default: the running local stack)
   --expires <d>      the link expires after d (30s, 15m, 1h, 7d): exp= in the signed URL
   -h, --help         this text (the height is --h)
@@ -152,7 +155,7 @@ async function uploadCommand(args: string[]): Promise<void> {
 }
 
 async function urlCommand(args: string[]): Promise<void> {
-  const names = ['w', 'h', 'dpr', 'fit', 'q', 'f', 'preset'] as const;
+  const names = ['w', 'h', 'dpr', 'fit', 'pos', 'crop', 'q', 'f', 'maxkb', 'preset'] as const;
   const { values, positionals } = parseArgs({
     args,
     options: {

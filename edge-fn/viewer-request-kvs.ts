@@ -18,19 +18,19 @@ import {
 } from './viewer-handler.ts';
 
 declare const __LITEPIX_EDGE_CONFIG__: EdgeConfig;
-/** `import __litepixCrypto from 'crypto'`, the bundle's first line. */
-declare const __litepixCrypto: HmacModule;
+/** `import _crypto from 'crypto'`, the bundle's first line. */
+declare const _crypto: HmacModule;
 /** `cf.kvs()` on the store associated with the function, opened by the bundle's first lines. */
-declare const __litepixKvs: KvsHandle;
+declare const _kvs: KvsHandle;
 
 const EDGE_CONFIG: EdgeConfig = __LITEPIX_EDGE_CONFIG__;
 
 function hmac(secret: string, message: string): string {
-  return __litepixCrypto.createHmac('sha256', secret).update(message).digest('base64url');
+  return _crypto.createHmac('sha256', secret).update(message).digest('base64url');
 }
 
 export async function handler(event: CfEvent): Promise<CfRequest | CfResponse> {
-  const secrets = await readKvsSecrets(__litepixKvs);
+  const secrets = await readKvsSecrets(_kvs);
   if (!secrets) return signingUnavailable();
   return handleViewerRequest(event, EDGE_CONFIG, { secrets: secrets, hmac: hmac });
 }

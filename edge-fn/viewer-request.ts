@@ -16,7 +16,7 @@ import {
 
 declare const __LITEPIX_EDGE_CONFIG__: EdgeConfig;
 /** The runtime's `require('crypto')`, set by the bundle's first line when signing is configured. */
-declare const __litepixCrypto: HmacModule;
+declare const _crypto: HmacModule;
 
 const EDGE_CONFIG: EdgeConfig = __LITEPIX_EDGE_CONFIG__;
 
@@ -24,8 +24,7 @@ const SIGNING: Signing | undefined =
   EDGE_CONFIG.secrets.length > 0
     ? {
         secrets: EDGE_CONFIG.secrets,
-        hmac: (secret, message) =>
-          __litepixCrypto.createHmac('sha256', secret).update(message).digest('base64url'),
+        hmac: (secret, message) => _crypto.createHmac('sha256', secret).update(message).digest('base64url'),
       }
     : undefined;
 

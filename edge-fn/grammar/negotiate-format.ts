@@ -10,6 +10,7 @@
  */
 import type { GrammarConfig } from './config.ts';
 import { MAX_ACCEPT_CHARS } from './config.ts';
+import { lower } from './text.ts';
 import type { OutputFormat } from './types.ts';
 
 export interface MediaRange {
@@ -22,7 +23,7 @@ const QVALUE = /^(0(\.[0-9]{0,3})?|1(\.0{0,3})?)$/;
 /** Parse an Accept header into media ranges (lower-cased) with q-values. Entries with an invalid q are dropped. */
 export function parseAccept(header: string): MediaRange[] {
   const out: MediaRange[] = [];
-  const entries = header.slice(0, MAX_ACCEPT_CHARS).toLowerCase().split(',');
+  const entries = lower(header.slice(0, MAX_ACCEPT_CHARS)).split(',');
   for (let i = 0; i < entries.length; i++) {
     const entry = (entries[i] as string).trim();
     const type = (entry.split(';')[0] as string).trim();
@@ -53,7 +54,7 @@ function entryQ(entry: string): number {
  */
 function modernQs(accept: string): Record<string, number> {
   const out: Record<string, number> = { avif: 0, webp: 0 };
-  const entries = accept.slice(0, MAX_ACCEPT_CHARS).toLowerCase().split(',');
+  const entries = lower(accept.slice(0, MAX_ACCEPT_CHARS)).split(',');
   for (let i = 0; i < entries.length; i++) {
     const entry = (entries[i] as string).trim();
     const semi = entry.indexOf(';');
@@ -70,7 +71,7 @@ export function extensionOf(source: string): string {
   const slash = source.lastIndexOf('/');
   const name = source.slice(slash + 1);
   const dot = name.lastIndexOf('.');
-  return dot <= 0 ? '' : name.slice(dot + 1).toLowerCase();
+  return dot <= 0 ? '' : lower(name.slice(dot + 1));
 }
 
 export function legacyFormat(source: string, config: GrammarConfig): OutputFormat {

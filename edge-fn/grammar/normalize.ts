@@ -9,6 +9,7 @@ import { badParam, fail, quote } from './errors.ts';
 import { negotiateFormat } from './negotiate-format.ts';
 import {
   canonicalName,
+  decimal,
   isError,
   LONG_NAMES,
   type ParamName,
@@ -17,10 +18,12 @@ import {
 } from './params.ts';
 import { type HmacFn, signingMessage, verifySignature } from './signature.ts';
 import { keyTooLong, sourceFromPath } from './source-key.ts';
+import { lower, token } from './text.ts';
 import type {
   Fit,
   GrammarError,
   Normalized,
+  Position,
   Quality,
   QueryParam,
   VariantSpec,
@@ -45,8 +48,9 @@ export function snapUp(n: number, ladder: number[]): number | undefined {
 
 type Values = { [name in ParamName]?: string };
 
-function conflict(name: ParamName, a: string, b: string): GrammarError {
-  return badParam(`Conflicting values for ${LONG_NAMES[name]}: ${quote(a)} and ${quote(b)}`);
+/** Two values for one parameter; `from` says where the second came from (a preset). */
+function conflict(name: ParamName, a: string, b: string, from: string): GrammarError {
+  return badParam(`Conflicting values for ${LONG_NAMES[name]}: ${quote(a)} and ${quote(b)}${from}`);
 }
 
 /**
@@ -93,7 +97,7 @@ function checkSignature(source: string | GrammarError, params: QueryParam[], sig
   let signature: string | undefined;
   for (let i = 0; i < params.length; i++) {
     const p = params[i] as QueryParam;
-    if (p.name.toLowerCase() !== 's') continue;
+    if (lower(p.name) !== 's') continue;
     if (signature !== undefined && signature !== p.value)
       return badSignature('Invalid signature: "s" is given twice');
     signature = p.value;
@@ -110,18 +114,15 @@ function checkSignature(source: string | GrammarError, params: QueryParam[], sig
 
 /** A client hint's number (`2.625`, `150`), NaN when absent or malformed: malformed hints are ignored. */
 function hint(text: string | undefined): number {
-  if (!text) return Number.NaN;
-  const t = text.trim();
-  return /^[0-9]{1,6}(\.[0-9]{1,6})?$/.test(t) ? Number(t) : Number.NaN;
+  return text ? decimal(text.trim()) : Number.NaN;
 }
 
 /** Save-Data, or a slow link by the network hints and the configured thresholds. */
 function lite(request: ViewerRequest, config: GrammarConfig): boolean {
   const slow = config.slowLink;
-  const ect = request.ectHint ? request.ectHint.trim().toLowerCase() : '-';
   return (
-    (request.saveData !== undefined && request.saveData.trim().toLowerCase() === 'on') ||
-    slow.ect.indexOf(ect) >= 0 ||
+    token(request.saveData) === 'on' ||
+    slow.ect.indexOf(token(request.ectHint)) >= 0 ||
     (slow.rttMs > 0 && hint(request.rttHint) >= slow.rttMs) ||
     hint(request.downlinkHint) < slow.downlinkMbps
   );
@@ -152,7 +153,7 @@ export function normalizeRequest(
     const value = validateValue(name, p.value, config, presetNames);
     if (isError(value)) return value;
     const seen = values[name];
-    if (seen !== undefined && seen !== value) return conflict(name, seen, value);
+    if (seen !== undefined && seen !== value) return conflict(name, seen, value, '');
     values[name] = value;
   }
 
@@ -174,11 +175,8 @@ export function normalizeRequest(
       const name = keys[i] as ParamName;
       const value = preset[name] as string;
       const seen = values[name];
-      if (seen !== undefined && seen !== value) {
-        return badParam(
-          `Conflicting values for ${LONG_NAMES[name]}: preset ${quote(values.preset)} sets ${quote(value)} but the request has ${quote(seen)}`,
-        );
-      }
+      if (seen !== undefined && seen !== value)
+        return conflict(name, seen, value, ` (the second from preset ${quote(values.preset)})`);
       values[name] = value;
     }
   }
@@ -201,17 +199,29 @@ export function normalizeRequest(
   const quality: Quality = q !== 'auto' ? Number(q) : lite(request, config) ? 'lite' : 'auto';
 
   const f = values.f === undefined ? 'auto' : values.f;
+  const fit = width !== undefined && height !== undefined && values.fit !== undefined ? values.fit : 'inside';
   const spec: VariantSpec = {
     source: source,
-    fit:
-      width !== undefined && height !== undefined && values.fit !== undefined
-        ? (values.fit as Fit)
-        : 'inside',
+    fit: fit as Fit,
     quality: quality,
     format: f === 'auto' ? negotiateFormat(request.accept, source, config) : (f as VariantSpec['format']),
   };
+  if (values.crop) {
+    const crop = values.crop.split(',');
+    spec.crop = { x: Number(crop[0]), y: Number(crop[1]), w: Number(crop[2]), h: Number(crop[3]) };
+  }
   if (width !== undefined) spec.width = width;
   if (height !== undefined) spec.height = height;
+  // A position anchors fit=cover (any) and fit=contain (a gravity); anywhere else it is a 400,
+  // not silently dropped: the viewer would get the centre and not know why.
+  const pos = values.pos;
+  if (pos !== undefined && pos !== 'center') {
+    if (fit !== 'cover' && (fit !== 'contain' || pos === 'attention' || pos === 'entropy'))
+      return badParam(
+        `Invalid position ${quote(pos)}: it needs w, h and fit=cover (or fit=contain for a gravity)`,
+      );
+    spec.position = pos as Position;
+  }
   if (values.maxkb !== undefined) spec.maxKb = Number(values.maxkb);
 
   const key = buildVariantKey(spec, config);

@@ -13,6 +13,7 @@
  */
 import { canonicalName, isError } from './params.ts';
 import { encodeKeyPath } from './source-key.ts';
+import { lower } from './text.ts';
 import type { QueryParam } from './types.ts';
 
 /** HMAC-SHA256 of `message` under `secret`, base64url without padding. */
@@ -23,7 +24,7 @@ export function signingMessage(source: string, params: QueryParam[]): string {
   for (let i = 0; i < params.length; i++) {
     const p = params[i] as QueryParam;
     const name = canonicalName(p.name, true);
-    const short = isError(name) ? p.name.toLowerCase() : name;
+    const short = isError(name) ? lower(p.name) : name;
     if (short === 's') continue;
     pairs.push(`${short}=${p.value}`);
   }

@@ -13,7 +13,7 @@
  */
 import { CROP_GRID, type GrammarConfig } from './config.ts';
 import { fail, quote } from './errors.ts';
-import { FITS, isError } from './params.ts';
+import { FITS, isError, POSITIONS } from './params.ts';
 import { checkSourceKey, keyTooLong } from './source-key.ts';
 import type {
   Crop,
@@ -31,18 +31,6 @@ const SIZE_TOKEN = /^[wh][1-9][0-9]{0,4}$/;
 const QUALITY_TOKEN = /^q([1-9][0-9]?|100|auto|lite)$/;
 const BUDGET_TOKEN = /^kb[1-9][0-9]{0,4}$/;
 const CROP_TOKEN = /^crop-(0|[1-9][0-9]{0,3})-(0|[1-9][0-9]{0,3})-([1-9][0-9]{0,3})-([1-9][0-9]{0,3})$/;
-export const POSITIONS = [
-  'top',
-  'right',
-  'bottom',
-  'left',
-  'top-left',
-  'top-right',
-  'bottom-left',
-  'bottom-right',
-  'attention',
-  'entropy',
-];
 const PLACEHOLDER = 'placeholder.json';
 
 function cropToken(crop: Crop | undefined): string {
@@ -57,6 +45,8 @@ export function isCanonicalCrop(c: Crop): boolean {
     c.y % g === 0 &&
     c.w % g === 0 &&
     c.h % g === 0 &&
+    c.x >= 0 &&
+    c.y >= 0 &&
     c.w > 0 &&
     c.h > 0 &&
     c.x + c.w <= 1000 &&

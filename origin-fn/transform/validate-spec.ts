@@ -3,8 +3,9 @@
  * from the grammar, but the core must be safe on its own (400 IMG_BAD_PARAM otherwise).
  */
 import { CROP_GRID, LIMITS } from '../../edge-fn/grammar/config.ts';
+import { POSITIONS } from '../../edge-fn/grammar/params.ts';
 import type { Crop, VariantSpec } from '../../edge-fn/grammar/types.ts';
-import { isCanonicalCrop, POSITIONS } from '../../edge-fn/grammar/variant-key.ts';
+import { isCanonicalCrop } from '../../edge-fn/grammar/variant-key.ts';
 import { badRequest } from '../errors.ts';
 
 const FITS: readonly string[] = ['inside', 'cover', 'contain', 'fill', 'outside'];

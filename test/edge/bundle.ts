@@ -26,7 +26,7 @@ export async function buildBundle(
 }
 
 /** The KeyValueStore bundle's first statements (scripts/build.ts writes exactly these). */
-export const KVS_IMPORTS = "import __litepixCrypto from 'crypto';import cf from 'cloudfront';";
+export const KVS_IMPORTS = "import _crypto from 'crypto';import cf from 'cloudfront';";
 
 /**
  * An in-memory stand-in for the CloudFront Functions runtime module `cloudfront` (its
@@ -70,7 +70,7 @@ export function loadKvsBundleInVm(
   const context = vm.createContext({
     __runtime: { crypto: { createHmac: nodeCrypto.createHmac }, cloudfront },
   });
-  const script = `var __litepixCrypto=__runtime.crypto;var cf=__runtime.cloudfront;${code.slice(KVS_IMPORTS.length)}\n;handler`;
+  const script = `var _crypto=__runtime.crypto;var cf=__runtime.cloudfront;${code.slice(KVS_IMPORTS.length)}\n;handler`;
   return vm.runInContext(script, context, { filename: 'viewer-request.js' }) as (
     event: unknown,
   ) => Promise<unknown>;

@@ -10,6 +10,7 @@ import {
   parseVariantKey,
   utf8Length,
 } from '../../edge-fn/grammar/index.ts';
+import { POSITIONS } from '../../edge-fn/grammar/params.ts';
 import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
 import { CHROME_ACCEPT, req } from './helpers.ts';
 
@@ -20,20 +21,43 @@ const ALIASES: Record<string, string[]> = {
   q: ['q', 'quality', 'Q'],
   f: ['f', 'format', 'Format'],
   fit: ['fit', 'FIT'],
+  pos: ['pos', 'position', 'POS'],
+  crop: ['crop', 'Crop'],
 };
 
 const segment = fc.stringMatching(/^[A-Za-z0-9 _.()é漢-]{1,12}$/).filter((s) => s !== '.' && s !== '..');
 const sourceKey = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/'));
-const options = fc.record(
-  {
-    w: fc.integer({ min: 1, max: 4096 }),
-    h: fc.integer({ min: 1, max: 4096 }),
-    q: fc.oneof(fc.integer({ min: 1, max: 100 }).map(String), fc.constant('auto')),
-    f: fc.constantFrom('auto', 'jpeg', 'webp', 'avif', 'png'),
-    fit: fc.constantFrom('inside', 'cover', 'contain', 'fill', 'outside'),
-  },
-  { requiredKeys: [] },
-);
+/** A valid `crop=` value: any region inside the image, in per-mille, not on the grid. */
+const cropValue = fc
+  .tuple(fc.integer({ min: 0, max: 999 }), fc.integer({ min: 0, max: 999 }), fc.nat(), fc.nat())
+  .map(([x, y, a, b]) => `${x},${y},${1 + (a % (1000 - x))},${1 + (b % (1000 - y))}`);
+const GRAVITIES = POSITIONS.filter((p) => p !== 'attention' && p !== 'entropy');
+/**
+ * Valid options. A position comes with what it needs (both sizes and fit=cover, or fit=contain
+ * for a gravity), so every generated request is a 200; the 400s have their own tests.
+ */
+const options = fc
+  .record(
+    {
+      crop: cropValue,
+      w: fc.integer({ min: 1, max: 4096 }),
+      h: fc.integer({ min: 1, max: 4096 }),
+      q: fc.oneof(fc.integer({ min: 1, max: 100 }).map(String), fc.constant('auto')),
+      f: fc.constantFrom('auto', 'jpeg', 'webp', 'avif', 'png'),
+      fit: fc.constantFrom('inside', 'cover', 'contain', 'fill', 'outside'),
+      pos: fc.constantFrom(...POSITIONS, 'center'),
+    },
+    { requiredKeys: [] },
+  )
+  .map((o): Record<string, string | number> => {
+    const out: Record<string, string | number> = { ...o };
+    if (o.pos !== undefined && o.pos !== 'center') {
+      out.w = o.w ?? 640;
+      out.h = o.h ?? 480;
+      if (!(o.fit === 'contain' && GRAVITIES.includes(o.pos))) out.fit = 'cover';
+    }
+    return out;
+  });
 const choices = fc.array(fc.nat({ max: 1000 }), { minLength: 32, maxLength: 32 });
 
 /** One spelling of a request: order, aliases, case and leading zeros chosen by `pick`. */
@@ -60,6 +84,8 @@ function requestFor(spec: VariantSpec): { url: string; saveData?: string } {
   if (spec.width !== undefined) params.push(`w=${spec.width}`);
   if (spec.height !== undefined) params.push(`h=${spec.height}`);
   params.push(`fit=${spec.fit}`, `q=${spec.quality === 'lite' ? 'auto' : spec.quality}`, `f=${spec.format}`);
+  if (spec.crop) params.push(`crop=${spec.crop.x},${spec.crop.y},${spec.crop.w},${spec.crop.h}`);
+  if (spec.position) params.push(`pos=${spec.position}`);
   const url = `/${encodeKeyPath(spec.source)}?${params.join('&')}`;
   return spec.quality === 'lite' ? { url, saveData: 'on' } : { url };
 }
@@ -136,6 +162,33 @@ describe('grammar properties (fast-check)', () => {
           else expect(result.status).toBe(400);
         },
       ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('bounded crops: one axis of any crop has at most 101 values, on the grid, holding the region asked for', () => {
+    const edges = new Set<string>();
+    for (let x = 0; x < 1000; x++) {
+      const result = expectOk(req(`/a.jpg?crop=${x},0,${1000 - x},1000`));
+      edges.add(result.key);
+    }
+    // x = 0…9 snaps to 0, the whole image (no crop token); 10…999 snap down to 10, 20 … 990:
+    // 100 distinct keys for 1000 inputs.
+    expect(edges.size).toBe(100);
+    fc.assert(
+      fc.property(cropValue, (value) => {
+        const [x, y, w, h] = value.split(',').map(Number) as [number, number, number, number];
+        const crop = expectOk(req(`/a.jpg?crop=${value}`)).spec.crop ?? { x: 0, y: 0, w: 1000, h: 1000 };
+        for (const n of [crop.x, crop.y, crop.w, crop.h]) expect(n % 10).toBe(0);
+        expect(crop.x).toBeLessThanOrEqual(x);
+        expect(crop.y).toBeLessThanOrEqual(y);
+        expect(crop.x + crop.w).toBeGreaterThanOrEqual(x + w);
+        expect(crop.y + crop.h).toBeGreaterThanOrEqual(y + h);
+        expect(x - crop.x).toBeLessThan(10);
+        expect(crop.x + crop.w - (x + w)).toBeLessThan(10);
+        expect(crop.x + crop.w).toBeLessThanOrEqual(1000);
+        expect(crop.y + crop.h).toBeLessThanOrEqual(1000);
+      }),
       { numRuns: NUM_RUNS },
     );
   });

@@ -88,21 +88,57 @@ describe('errors name the parameter, the value and what is allowed', () => {
     ['/a.jpg?q=101', 'Invalid quality "101": expected an integer from 1 to 100 or "auto"'],
     ['/a.jpg?quality=high', 'Invalid quality "high": expected an integer from 1 to 100 or "auto"'],
     ['/a.jpg?f=gif', 'Invalid format "gif": expected one of auto, jpeg, webp, avif, png (jpg = jpeg)'],
-    ['/a.jpg?preset=huge', 'Unknown preset "huge": expected one of thumb, mobile, full'],
+    ['/a.jpg?preset=huge', 'Invalid preset "huge": expected one of thumb, mobile, full'],
     [
       '/a.jpg?foo=1',
-      'Unknown parameter "foo": expected one of w (width), h (height), dpr, fit, q (quality), f (format), maxkb, preset, exp',
+      'Unknown parameter "foo": expected one of w (width), h (height), dpr, fit, pos (position), crop, q (quality), f (format), maxkb, preset, exp',
     ],
     [
       '/a.jpg?s=abc',
-      'Unknown parameter "s": expected one of w (width), h (height), dpr, fit, q (quality), f (format), maxkb, preset, exp',
+      'Unknown parameter "s": expected one of w (width), h (height), dpr, fit, pos (position), crop, q (quality), f (format), maxkb, preset, exp',
     ],
     ['/a.jpg?w=800&w=900', 'Conflicting values for width: "800" and "900"'],
     ['/a.jpg?w=800&width=900', 'Conflicting values for width: "800" and "900"'],
     ['/a.jpg?f=webp&format=avif', 'Conflicting values for format: "webp" and "avif"'],
     [
       '/a.jpg?preset=mobile&w=800',
-      'Conflicting values for width: preset "mobile" sets "828" but the request has "800"',
+      'Conflicting values for width: "800" and "828" (the second from preset "mobile")',
+    ],
+    [
+      '/a.jpg?crop=0,0,1000',
+      'Invalid crop "0,0,1000": expected x,y,w,h in per-mille of the image (integers, w and h > 0, x + w and y + h <= 1000), e.g. 0,250,1000,500',
+    ],
+    [
+      '/a.jpg?crop=500,0,501,100',
+      'Invalid crop "500,0,501,100": expected x,y,w,h in per-mille of the image (integers, w and h > 0, x + w and y + h <= 1000), e.g. 0,250,1000,500',
+    ],
+    [
+      '/a.jpg?crop=0,0,0,100',
+      'Invalid crop "0,0,0,100": expected x,y,w,h in per-mille of the image (integers, w and h > 0, x + w and y + h <= 1000), e.g. 0,250,1000,500',
+    ],
+    [
+      '/a.jpg?crop=0.5,0,100,100',
+      'Invalid crop "0.5,0,100,100": expected x,y,w,h in per-mille of the image (integers, w and h > 0, x + w and y + h <= 1000), e.g. 0,250,1000,500',
+    ],
+    [
+      '/a.jpg?crop=0,0,100,100&crop=0,0,200,200',
+      'Conflicting values for crop: "0,0,100,100" and "0,0,200,200"',
+    ],
+    [
+      '/a.jpg?pos=middle',
+      'Invalid position "middle": expected one of top, right, bottom, left, top-left, top-right, bottom-left, bottom-right, attention, entropy, center',
+    ],
+    [
+      '/a.jpg?w=400&h=400&pos=top',
+      'Invalid position "top": it needs w, h and fit=cover (or fit=contain for a gravity)',
+    ],
+    [
+      '/a.jpg?w=400&pos=top&fit=cover',
+      'Invalid position "top": it needs w, h and fit=cover (or fit=contain for a gravity)',
+    ],
+    [
+      '/a.jpg?w=400&h=400&fit=contain&position=attention',
+      'Invalid position "attention": it needs w, h and fit=cover (or fit=contain for a gravity)',
     ],
     [`/a.jpg?w=${'9'.repeat(200)}`, `Invalid width "${'9'.repeat(64)}…": expected an integer from 1 to 4096`],
     ['/a.jpg?w=%0a1', 'Invalid width "\\n1": expected an integer from 1 to 4096'],

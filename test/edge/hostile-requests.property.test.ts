@@ -8,11 +8,21 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GRAMMAR_CONFIG, decodePath, LIMITS, parseVariantKey } from '../../edge-fn/grammar/index.ts';
-import { FITS, isError } from '../../edge-fn/grammar/params.ts';
+import { FITS, isError, POSITIONS } from '../../edge-fn/grammar/params.ts';
 import type { VariantSpec } from '../../edge-fn/grammar/types.ts';
-import { type CfEvent, type CfValue, handleViewerRequest } from '../../edge-fn/viewer-handler.ts';
+import { isCanonicalCrop } from '../../edge-fn/grammar/variant-key.ts';
+import { type CfEvent, handleViewerRequest } from '../../edge-fn/viewer-handler.ts';
 import { readEdgeConfig } from '../../scripts/build.ts';
 import { buildBundle, type Handler, loadInVm } from './bundle.ts';
+import {
+  event,
+  huge,
+  nastyAccept,
+  nastyPath,
+  param,
+  plausibleParam,
+  saveData,
+} from './hostile-arbitraries.ts';
 
 /** fast-check runs per property; three properties make well over 10,000 hostile requests. */
 const RUNS = 10_000;
@@ -22,226 +32,12 @@ beforeAll(async () => {
   bundle = loadInVm(await buildBundle());
 });
 
-const huge = (n: number, unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
-
-/** Values chosen to break number parsing, decoding and keyword matching. */
-const nastyValue = fc.oneof(
-  fc.constantFrom(
-    '',
-    '0',
-    '-1',
-    '-800',
-    '800',
-    '0800',
-    '4096',
-    '4097',
-    '1e3',
-    '0x10',
-    '1.5',
-    '.5',
-    '1.',
-    'NaN',
-    'Infinity',
-    '-Infinity',
-    'null',
-    'undefined',
-    'true',
-    '[]',
-    '{}',
-    '99999999999999999999999999',
-    '9007199254740993',
-    ' 800',
-    '800 ',
-    '８００',
-    '٨٠٠',
-    'auto',
-    'AUTO',
-    'lite',
-    'jpg',
-    'JPEG',
-    'webp',
-    'avif',
-    'png',
-    'gif',
-    'svg',
-    'cover',
-    'Contain',
-    'thumb',
-    'mobile',
-    '__proto__',
-    'constructor',
-    'toString',
-    '%',
-    '%%',
-    '%zz',
-    '%00',
-    '%2F',
-    '%252F',
-    '%E2%80%AE',
-    '%ED%A0%80',
-    '%C0%AE',
-    '\u0000',
-    '\u202e',
-    '\ud800',
-    '😀',
-    '1;DROP TABLE',
-    '../../etc/passwd',
-  ),
-  fc.string({ maxLength: 40 }),
-  fc.integer({ min: -1e9, max: 1e9 }).map(String),
-  fc.double().map(String),
-  fc.nat({ max: 5000 }).map((n) => huge(n, '9')),
-);
-
-/** Parameters with a value of the right kind, so that many random queries make it to a key. */
-const plausibleParam = fc.oneof(
-  fc.record({
-    name: fc.constantFrom('w', 'width', 'W', 'h', 'height'),
-    value: fc.integer({ min: 1, max: 5000 }).map(String),
-  }),
-  fc.record({
-    name: fc.constant('dpr'),
-    value: fc.integer({ min: 90, max: 410 }).map((n) => String(n / 100)),
-  }),
-  fc.record({ name: fc.constantFrom('fit', 'FIT'), value: fc.constantFrom(...FITS, 'Cover') }),
-  fc.record({
-    name: fc.constantFrom('q', 'quality'),
-    value: fc.oneof(fc.integer({ min: 0, max: 101 }).map(String), fc.constant('auto')),
-  }),
-  fc.record({
-    name: fc.constantFrom('f', 'format'),
-    value: fc.constantFrom('auto', 'jpg', 'jpeg', 'webp', 'avif', 'png'),
-  }),
-  fc.record({ name: fc.constant('preset'), value: fc.constantFrom('thumb', 'mobile', 'full') }),
-);
-
-const nastyName = fc.oneof(
-  fc.constantFrom(
-    'w',
-    'W',
-    'width',
-    'WIDTH',
-    'h',
-    'height',
-    'dpr',
-    'DPR',
-    'fit',
-    'q',
-    'quality',
-    'f',
-    'format',
-    'preset',
-    's',
-    'x',
-    '',
-    '__proto__',
-    'constructor',
-    'hasOwnProperty',
-    'w%00',
-    '%77',
-    'w ',
-    '%zz',
-    'w[]',
-    'utm_source',
-  ),
-  fc.string({ maxLength: 12 }),
-);
-
-const param = fc.record({ name: nastyName, value: nastyValue });
-
-const nastySegment = fc.oneof(
-  fc.constantFrom(
-    '..',
-    '.',
-    '%2e%2e',
-    '%2E.',
-    '%2f',
-    '%2F',
-    '%5c',
-    '%255c',
-    '%252e%252e',
-    '\\',
-    '',
-    '%00',
-    '%',
-    '%zz',
-    '%ED%A0%80',
-    '%C0%AF',
-    '%EF%BC%8F',
-    'a.jpg',
-    'photos',
-    'v1',
-    'qauto.webp',
-    'w828.qauto.webp',
-    '漢字.png',
-    '%E6%BC%A2.png',
-    '😀.jpg',
-    'my%20pic.jpg',
-    ' ',
-    '~',
-    "it's(1).jpg",
-  ),
-  fc.string({ maxLength: 20 }),
-  fc.nat({ max: 3000 }).map((n) => huge(n, 'a')),
-);
-
-const nastyPath = fc.oneof(
-  fc.array(nastySegment, { minLength: 0, maxLength: 8 }).map((segs) => `/${segs.join('/')}`),
-  fc.constantFrom('/', '//', '/photos//a.jpg', 'photos/a.jpg', '', '/../a.jpg', '/a.jpg/..'),
-  fc.string({ maxLength: 60 }).map((s) => `/${s}`),
-);
-
-const nastyAccept = fc.oneof(
-  fc.constant(undefined),
-  fc.constantFrom(
-    'image/avif,image/webp,*/*',
-    'image/webp;q=0',
-    'image/avif;q=1.0001,image/webp;q=-1',
-    'image/avif;q=NaN',
-    'image/*',
-    ';;;,,,',
-    'IMAGE/AVIF',
-  ),
-  fc.string({ maxLength: 200 }),
-  fc.nat({ max: 20_000 }).map((n) => `${huge(n, 'text/html;q=0.1,')}image/avif`),
-);
-
-const saveData = fc.option(fc.constantFrom('on', 'ON', ' on ', 'off', '', 'on, on', '\u0000'), {
-  nil: undefined,
-});
-
-/** CloudFront's querystring shape: repeated names become multiValue. */
-function querystring(params: Array<{ name: string; value: string }>): Record<string, CfValue> {
-  const out: Record<string, CfValue> = {};
-  for (const { name, value } of params) {
-    const seen = Object.hasOwn(out, name) ? out[name] : undefined;
-    if (!seen) {
-      out[name] = { value };
-      continue;
-    }
-    seen.multiValue ??= [{ value: seen.value }];
-    seen.multiValue.push({ value });
-  }
-  return out;
-}
-
-function event(
-  uri: string,
-  params: Array<{ name: string; value: string }>,
-  accept?: string,
-  save?: string,
-): CfEvent {
-  const headers: Record<string, CfValue> = {};
-  if (accept !== undefined) headers.accept = { value: accept };
-  if (save !== undefined) headers['save-data'] = { value: save };
-  return { version: '1.0', request: { method: 'GET', uri, querystring: querystring(params), headers } };
-}
-
 interface Answer {
   kind: 'key' | 'refusal';
   key?: string;
   spec?: VariantSpec;
   status?: number;
+  code?: string | undefined;
 }
 
 const edgeConfig = readEdgeConfig(undefined);
@@ -256,12 +52,16 @@ function run(e: CfEvent): Answer {
   if (typeof out.statusCode === 'number') {
     const headers = out.headers as Record<string, { value: string }>;
     expect([400, 403]).toContain(out.statusCode);
-    expect(headers['x-litepix-error']?.value).toMatch(/^IMG_BAD_(PARAM|PATH|SIGNATURE|KEY)$/);
+    const code = headers['x-litepix-error']?.value;
+    // 403 IMG_EXPIRED: an `exp` in the past (any small number is one).
+    expect(code).toMatch(
+      out.statusCode === 403 ? /^IMG_(BAD_SIGNATURE|EXPIRED)$/ : /^IMG_BAD_(PARAM|PATH|KEY)$/,
+    );
     expect(headers['content-type']?.value).toBe('text/plain; charset=utf-8');
     const body = (out.body as { data: string }).data;
     // Messages quote what was received, cut short: a huge input never comes back whole.
     expect(body.length).toBeLessThan(600);
-    return { kind: 'refusal', status: out.statusCode };
+    return { kind: 'refusal', status: out.statusCode, code };
   }
   expect(out.querystring).toEqual({});
   expect(typeof out.uri).toBe('string');
@@ -297,8 +97,9 @@ describe('hostile viewer requests (built bundle in vm, and the TS handler)', () 
           if (answer.kind === 'key') keys++;
           else {
             refusals++;
-            // Unsigned mode never answers 403.
-            expect(answer.status).toBe(400);
+            // Unsigned mode answers 403 only to an expired link.
+            if (answer.status === 403) expect(answer.code).toBe('IMG_EXPIRED');
+            else expect(answer.status).toBe(400);
           }
         },
       ),
@@ -312,22 +113,40 @@ describe('hostile viewer requests (built bundle in vm, and the TS handler)', () 
   it(`keeps the variants of one original within the grammar's bound (${RUNS} random queries)`, () => {
     const ladder = DEFAULT_GRAMMAR_CONFIG.ladder;
     const sizes = ladder.length;
-    // w and h: each a ladder step or absent; fit only counts when both are set.
-    const sizeCombos = sizes * sizes * FITS.length + 2 * sizes + 1;
+    // w and h: each a ladder step or absent; fit only counts when both are set, and so does a
+    // position: any of 10 with fit=cover, the 8 gravities with fit=contain.
+    const sizeCombos = sizes * sizes * (FITS.length + POSITIONS.length + 8) + 2 * sizes + 1;
     const qualities = 100 + 2; // 1–100, auto, lite
     const formats = 4; // jpeg webp avif png
-    const bound = sizeCombos * qualities * formats;
-    expect(bound).toBe(2_823_360); // 37 steps: the documented ceiling per original
+    const budgets = DEFAULT_GRAMMAR_CONFIG.budgets.length + 1; // or none
+    // A crop is one interval of the 101-point grid (0, 10 … 1000) per axis: C(101, 2) = 5050
+    // each; the whole image, one of them, has no token.
+    const crops = 5050 * 5050;
+    const withoutCrops = sizeCombos * qualities * formats * budgets;
+    expect(withoutCrops).toBe(218_914_032); // the documented ceiling per original, no crop
+    const bound = withoutCrops * crops;
+    expect(bound).toBeLessThan(Number.MAX_SAFE_INTEGER);
     const widths = new Set<number | undefined>();
     const seen = new Set<string>();
+    let cropped = 0;
+    let anchored = 0;
     fc.assert(
       fc.property(
         fc.array(param, { maxLength: 1 }),
         fc.array(plausibleParam, { maxLength: 6 }),
+        // A box that a position can anchor, sometimes (else positions are nearly always 400s).
+        fc.option(fc.constantFrom('cover', 'contain'), { nil: undefined }),
         nastyAccept,
         saveData,
-        (noise, plausible, accept, save) => {
-          const answer = run(event('/photos/a.jpg', [...plausible, ...noise], accept, save));
+        (noise, plausible, box, accept, save) => {
+          const boxed = box
+            ? [
+                { name: 'w', value: '640' },
+                { name: 'h', value: '480' },
+                { name: 'fit', value: box },
+              ]
+            : [];
+          const answer = run(event('/photos/a.jpg', [...boxed, ...plausible, ...noise], accept, save));
           if (answer.kind !== 'key' || !answer.spec) return;
           const spec = answer.spec;
           expect(spec.source).toBe('photos/a.jpg');
@@ -336,6 +155,15 @@ describe('hostile viewer requests (built bundle in vm, and the TS handler)', () 
           }
           expect(FITS).toContain(spec.fit);
           if (spec.width === undefined || spec.height === undefined) expect(spec.fit).toBe('inside');
+          if (spec.crop) {
+            cropped++;
+            expect(isCanonicalCrop(spec.crop)).toBe(true);
+          }
+          if (spec.position) {
+            anchored++;
+            expect(spec.fit === 'cover' || spec.fit === 'contain').toBe(true);
+            if (spec.fit === 'contain') expect(['attention', 'entropy']).not.toContain(spec.position);
+          }
           expect(['jpeg', 'webp', 'avif', 'png']).toContain(spec.format);
           if (typeof spec.quality === 'number') {
             expect(Number.isInteger(spec.quality) && spec.quality >= 1 && spec.quality <= 100).toBe(true);
@@ -347,6 +175,9 @@ describe('hostile viewer requests (built bundle in vm, and the TS handler)', () 
       { numRuns: RUNS },
     );
     expect(seen.size).toBeGreaterThan(200);
+    // Crops and positions were exercised, not only refused.
+    expect(cropped).toBeGreaterThan(RUNS / 100);
+    expect(anchored).toBeGreaterThan(RUNS / 500);
     expect(seen.size).toBeLessThanOrEqual(bound);
     expect(widths.size).toBeLessThanOrEqual(sizes + 1);
   });

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CROP_GRID, DEFAULT_BUDGETS, DEFAULT_GRAMMAR_CONFIG } from '../../edge-fn/grammar/config.ts';
-import { isError } from '../../edge-fn/grammar/params.ts';
+import { isError, POSITIONS } from '../../edge-fn/grammar/params.ts';
 import type { Crop, VariantSpec } from '../../edge-fn/grammar/types.ts';
 import {
   buildPlaceholderKey,
   buildVariantKey,
+  isCanonicalCrop,
   isPlaceholderKey,
-  POSITIONS,
   parsePlaceholderKey,
   parseVariantKey,
 } from '../../edge-fn/grammar/variant-key.ts';
@@ -88,6 +88,12 @@ describe('variant key options: crop, position, byte budget', () => {
   ])('refuses %s', (key, why) => {
     const parsed = parseVariantKey(key, config);
     expect(isError(parsed) && parsed.message).toContain(why);
+  });
+
+  it('isCanonicalCrop refuses a region that starts outside the image (a spec that bypassed the key)', () => {
+    expect(isCanonicalCrop({ x: -10, y: 0, w: 100, h: 100 })).toBe(false);
+    expect(isCanonicalCrop({ x: 0, y: -10, w: 100, h: 100 })).toBe(false);
+    expect(isCanonicalCrop({ x: 0, y: 0, w: 100, h: 100 })).toBe(true);
   });
 });
 

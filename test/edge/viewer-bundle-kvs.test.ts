@@ -40,7 +40,7 @@ describe('the viewer bundle with secrets in a CloudFront KeyValueStore', () => {
   });
 
   it('is a module importing only crypto and cloudfront, with a top-level async handler', () => {
-    expect(code.startsWith(`${KVS_IMPORTS}var __litepixKvs=cf.kvs();`)).toBe(true);
+    expect(code.startsWith(`${KVS_IMPORTS}var _kvs=cf.kvs();`)).toBe(true);
     const ast = acorn.parse(code, { ecmaVersion: 2020, sourceType: 'module' });
     const imports = ast.body.flatMap((n) => (n.type === 'ImportDeclaration' ? [n.source.value] : []));
     expect(imports).toEqual(['crypto', 'cloudfront']);

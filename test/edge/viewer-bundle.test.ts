@@ -71,7 +71,7 @@ describe('the built viewer-request bundle', () => {
   it('in a bare vm context, with signing on: 403 without a valid signature, the key with one', async () => {
     const secret = 'edge-secret-0123456789';
     const signedCode = await buildBundle({ secrets: [secret] });
-    expect(signedCode.startsWith("var __litepixCrypto=require('crypto');")).toBe(true);
+    expect(signedCode.startsWith("var _crypto=require('crypto');")).toBe(true);
     const signedHandler = loadInVm(signedCode, true);
     const url = signUrl('/photos/a.jpg', { w: 800 }, secret);
     const s = url.slice(url.indexOf('s=') + 2);

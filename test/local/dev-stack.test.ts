@@ -189,6 +189,33 @@ describe('litepix upload and litepix url (against the running stack)', () => {
     const served = await fetch(url.out.trim());
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toBe('image/webp');
+    const crop = await run(
+      [
+        'url',
+        'cli/kodim23-q95.jpg',
+        '--crop',
+        '0,0,500,500',
+        '--w',
+        '160',
+        '--h',
+        '160',
+        '--fit',
+        'cover',
+        '--pos',
+        'left',
+      ],
+      { PORT: cdnPort },
+    );
+    expect(crop.code).toBe(0);
+    expect(crop.out.trim()).toBe(
+      `${stack.url}/cli/kodim23-q95.jpg?crop=0%2C0%2C500%2C500&fit=cover&h=160&pos=left&w=160`,
+    );
+    const region = await fetch(crop.out.trim(), { headers: { accept: 'image/webp' } });
+    expect(region.status).toBe(200);
+    expect(await sharp(Buffer.from(await region.arrayBuffer())).metadata()).toMatchObject({
+      width: 160,
+      height: 160,
+    });
   });
 
   it('refuses a file that is not an image (exit 1) and uploads the rest', async () => {
@@ -206,6 +233,7 @@ describe('litepix upload and litepix url (against the running stack)', () => {
     [['upload', 'a.jpg', 'b.jpg', '--key', 'x.jpg'], 'upload: --key names one object'],
     [['url', 'a.jpg', '--w', 'abc'], 'url: Invalid width "abc": expected an integer from 1 to 4096'],
     [['url', 'a/../b.jpg'], 'url: Invalid path'],
+    [['url', 'a.jpg', '--pos', 'top'], 'url: Invalid position "top": it needs w, h and fit=cover'],
     [['nope'], 'Unknown command "nope"'],
   ])('litepix %j → exit 2: %s', async (args, message) => {
     const res = await run(args);
