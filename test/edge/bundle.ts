@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import vm from 'node:vm';
 import type * as acorn from 'acorn';
 import * as walk from 'acorn-walk';
+import { Miniflare } from 'miniflare';
 import type { EdgeConfig } from '../../edge-fn/viewer-handler.ts';
 import { buildViewerBundle, readEdgeConfig, type SecretsSource, VIEWER_BUNDLE } from '../../scripts/build.ts';
 
@@ -143,4 +144,40 @@ export function forbiddenSyntax(ast: acorn.Program): string[] {
     }
   });
   return forbidden;
+}
+
+/** A bundle running inside workerd: `run(event)` POSTs a CloudFront event and returns the handler's answer. */
+export interface WorkerdBundle {
+  run(event: unknown): Promise<unknown>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Runs the (plain) bundle unchanged inside workerd (miniflare), wrapped in a module worker that
+ * turns a POSTed event into a `handler` call. A signed bundle's `require('crypto')` is answered
+ * by workerd's node:crypto.
+ */
+export async function startInWorkerd(code: string, signed = false): Promise<WorkerdBundle> {
+  const shim = signed
+    ? `import { createHmac } from 'node:crypto';
+function require(name) { if (name === 'crypto') return { createHmac }; throw new Error(name); }
+`
+    : '';
+  const mf = new Miniflare({
+    modules: true,
+    script: `${shim}${code}
+export default { async fetch(request) {
+  return new Response(JSON.stringify(handler(await request.json())), { headers: { 'content-type': 'application/json' } });
+} };`,
+    compatibilityDate: '2025-01-01',
+    compatibilityFlags: signed ? ['nodejs_compat'] : [],
+    host: '127.0.0.1',
+    port: 0,
+  });
+  await mf.ready;
+  return {
+    run: async (event) =>
+      (await mf.dispatchFetch('http://edge.test/', { method: 'POST', body: JSON.stringify(event) })).json(),
+    dispose: () => mf.dispose(),
+  };
 }

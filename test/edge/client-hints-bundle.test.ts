@@ -3,9 +3,8 @@
  * hint headers (test/fixtures/events/viewer-request-client-hints.json): in a bare vm and inside
  * workerd (miniflare).
  */
-import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle, fixture, loadInVm } from './bundle.ts';
+import { buildBundle, fixture, loadInVm, startInWorkerd, type WorkerdBundle } from './bundle.ts';
 
 type Event = {
   request: { querystring: Record<string, { value: string }>; headers: Record<string, { value: string }> };
@@ -51,27 +50,14 @@ describe('client hints in the built bundle, bare vm', () => {
 });
 
 describe('client hints in the built bundle, inside workerd', () => {
-  let mf: Miniflare;
+  let worker: WorkerdBundle;
   beforeAll(async () => {
-    const code = await buildBundle({ secrets: [] });
-    const script = `${code}
-export default { async fetch(request) {
-  return new Response(JSON.stringify(handler(await request.json())), { headers: { 'content-type': 'application/json' } });
-} };`;
-    mf = new Miniflare({
-      modules: true,
-      script,
-      compatibilityDate: '2025-01-01',
-      host: '127.0.0.1',
-      port: 0,
-    });
-    await mf.ready;
+    worker = await startInWorkerd(await buildBundle({ secrets: [] }));
   });
   afterAll(async () => {
-    await mf?.dispose();
+    await worker?.dispose();
   });
   it.each(cases())('%s', async (_name, e, uri) => {
-    const res = await mf.dispatchFetch('http://edge.test/', { method: 'POST', body: JSON.stringify(e) });
-    expect(await res.json()).toMatchObject({ uri, querystring: {} });
+    expect(await worker.run(e)).toMatchObject({ uri, querystring: {} });
   });
 });

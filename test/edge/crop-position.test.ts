@@ -2,7 +2,6 @@
  * `crop=` and `pos=` at the edge: the grammar's table, presets, signing, and the BUILT bundle
  * (plain in a bare vm and inside workerd, and the KeyValueStore build) giving the same keys.
  */
-import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_GRAMMAR_CONFIG,
@@ -11,7 +10,14 @@ import {
 } from '../../edge-fn/grammar/index.ts';
 import { signUrl } from '../../edge-fn/sign-url.ts';
 import type { CfValue } from '../../edge-fn/viewer-handler.ts';
-import { buildBundle, inMemoryCloudFront, loadInVm, loadKvsBundleInVm } from './bundle.ts';
+import {
+  buildBundle,
+  inMemoryCloudFront,
+  loadInVm,
+  loadKvsBundleInVm,
+  startInWorkerd,
+  type WorkerdBundle,
+} from './bundle.ts';
 import { errorOf, keyOf, req } from './helpers.ts';
 
 /** URL → the variant key the edge must make (no Accept: JPEG). */
@@ -113,33 +119,19 @@ function event(url: string): unknown {
 const BUNDLE_CASES = KEYS.filter(([url]) => !url.includes('&crop='));
 
 describe('crop= and pos= in the built bundle', () => {
-  let mf: Miniflare;
+  let worker: WorkerdBundle;
   let plain: string;
   beforeAll(async () => {
     plain = await buildBundle({ secrets: [] });
-    mf = new Miniflare({
-      modules: true,
-      script: `${plain}
-export default { async fetch(request) {
-  return new Response(JSON.stringify(handler(await request.json())), { headers: { 'content-type': 'application/json' } });
-} };`,
-      compatibilityDate: '2025-01-01',
-      host: '127.0.0.1',
-      port: 0,
-    });
-    await mf.ready;
+    worker = await startInWorkerd(plain);
   });
   afterAll(async () => {
-    await mf?.dispose();
+    await worker?.dispose();
   });
 
   it.each(BUNDLE_CASES)('bare vm and workerd: %s → %s', async (url, key) => {
     expect(loadInVm(plain)(event(url))).toMatchObject({ uri: `/${key}`, querystring: {} });
-    const res = await mf.dispatchFetch('http://edge.test/', {
-      method: 'POST',
-      body: JSON.stringify(event(url)),
-    });
-    expect(await res.json()).toMatchObject({ uri: `/${key}`, querystring: {} });
+    expect(await worker.run(event(url))).toMatchObject({ uri: `/${key}`, querystring: {} });
   });
 
   it('a bad crop is a 400 from the bundle, with the grammar message', () => {

@@ -4,12 +4,18 @@
  * CloudFront event, and inside workerd (miniflare), where the clock is the real one, so the exp
  * values there are far in the past or the future of it.
  */
-import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXP_SKEW_SECONDS } from '../../edge-fn/grammar/config.ts';
 import { resolveGrammarConfig } from '../../edge-fn/grammar/index.ts';
 import { expiresIn, parseDuration, signUrl } from '../../edge-fn/sign-url.ts';
-import { buildBundle, fixture, type Handler, loadInVm } from './bundle.ts';
+import {
+  buildBundle,
+  fixture,
+  type Handler,
+  loadInVm,
+  startInWorkerd,
+  type WorkerdBundle,
+} from './bundle.ts';
 import { errorOf, keyOf, req } from './helpers.ts';
 
 /** 2026-01-01T00:00:00Z, the fixed clock of these tests. */
@@ -163,34 +169,15 @@ describe('the built bundle in a bare vm with a fixed clock', () => {
 });
 
 describe('the built bundle inside workerd (miniflare), real clock', () => {
-  let mf: Miniflare;
+  let worker: WorkerdBundle;
   beforeAll(async () => {
-    const code = await buildBundle({ secrets: [SECRET] });
-    // The signed bundle's first line asks the runtime for `crypto`; workerd's node:crypto answers.
-    const script = `import { createHmac } from 'node:crypto';
-function require(name) { if (name === 'crypto') return { createHmac }; throw new Error(name); }
-${code}
-export default { async fetch(request) {
-  return new Response(JSON.stringify(handler(await request.json())), { headers: { 'content-type': 'application/json' } });
-} };`;
-    mf = new Miniflare({
-      modules: true,
-      script,
-      compatibilityDate: '2025-01-01',
-      compatibilityFlags: ['nodejs_compat'],
-      host: '127.0.0.1',
-      port: 0,
-    });
-    await mf.ready;
+    worker = await startInWorkerd(await buildBundle({ secrets: [SECRET] }), true);
   });
   afterAll(async () => {
-    await mf?.dispose();
+    await worker?.dispose();
   });
 
-  async function run(event: unknown): Promise<Answer> {
-    const res = await mf.dispatchFetch('http://edge.test/', { method: 'POST', body: JSON.stringify(event) });
-    return (await res.json()) as Answer;
-  }
+  const run = async (event: unknown) => (await worker.run(event)) as Answer;
 
   it('refuses the literal event (exp in 2026-01-01, long past for this clock) and serves one a year ahead', async () => {
     const now = Math.floor(Date.now() / 1000);
