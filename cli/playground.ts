@@ -46,7 +46,7 @@ export const LIST_LIMIT = 500;
 /** The Data Unit view is a demo: a few units at a time (`litepix prewarm` takes millions). */
 export const PREWARM_MAX_UNITS = 50;
 export const PREWARM_MAX_BYTES = 1024 * 1024;
-const URL_PARAMS = ['w', 'h', 'dpr', 'fit', 'q', 'f', 'maxkb'];
+const URL_PARAMS = ['w', 'h', 'dpr', 'fit', 'pos', 'crop', 'q', 'f', 'maxkb'];
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -55,6 +55,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/__litepix/compare.js': { file: 'compare.js', type: 'text/javascript; charset=utf-8' },
   '/__litepix/network.js': { file: 'network.js', type: 'text/javascript; charset=utf-8' },
   '/__litepix/variant-facts.js': { file: 'variant-facts.js', type: 'text/javascript; charset=utf-8' },
+  '/__litepix/crop-region.js': { file: 'crop-region.js', type: 'text/javascript; charset=utf-8' },
 };
 
 export interface PlaygroundDeps {

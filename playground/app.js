@@ -4,6 +4,7 @@
 // hit), and shows it beside the original, 1:1 in a split view (compare.js), with the download
 // times at slow-connection rates (network.js).
 import { createCompare } from './compare.js';
+import { croppedOriginal } from './crop-region.js';
 import { renderTimes } from './network.js';
 import { budgetFact, constraint } from './variant-facts.js';
 
@@ -111,6 +112,8 @@ function variantParams() {
   if (value('w')) params.set('w', value('w'));
   if (value('h')) params.set('h', value('h'));
   if (value('fit') !== 'inside') params.set('fit', value('fit'));
+  if (value('pos') !== 'center') params.set('pos', value('pos'));
+  if (value('crop')) params.set('crop', value('crop'));
   if (value('q') && value('q').toLowerCase() !== 'auto') params.set('q', value('q'));
   if (value('f') !== 'auto') params.set('f', value('f'));
   if (value('dpr') !== '1') params.set('dpr', value('dpr'));
@@ -158,10 +161,12 @@ async function showImage(img, blob) {
   }
 }
 
+const FIELD_OF = { width: 'w', height: 'h', quality: 'q', position: 'pos', crop: 'crop' };
+
 function markInvalid(message) {
-  for (const id of ['w', 'h', 'q']) $(id).removeAttribute('aria-invalid');
-  const name = /^Invalid (width|height|quality)\b/.exec(message || '');
-  if (name) $(name[1][0]).setAttribute('aria-invalid', 'true');
+  for (const id of Object.values(FIELD_OF)) $(id).removeAttribute('aria-invalid');
+  const name = /^Invalid (width|height|quality|position|crop)\b/.exec(message || '');
+  if (name) $(FIELD_OF[name[1]]).setAttribute('aria-invalid', 'true');
 }
 
 async function update() {
@@ -200,13 +205,16 @@ async function update() {
   await showImage($('variant-img'), variant);
   const img = $('variant-img');
   if (originalShown) {
+    const region = await croppedOriginal($('original-img'), variantKey, source.width, source.height);
+    if (run !== sequence) return;
     compare.show(
-      $('original-img').src,
+      region.url,
       img.src,
       img.naturalWidth,
       img.naturalHeight,
-      source.width,
-      source.height,
+      region.width,
+      region.height,
+      region.label,
     );
   } else {
     compare.hide(`This browser cannot show the original (${source.format.toUpperCase()}): no comparison.`);

@@ -65,13 +65,15 @@ export function createCompare(el) {
   }
 
   /**
-   * Shows `originalUrl` and `variantUrl` (the variant `w` × `h`, the original `ow` × `oh`).
-   * A variant of another shape (fit=cover or fill, a crop) has no same region to compare: said, not shown.
+   * Shows `originalUrl` and `variantUrl` (the variant `w` × `h`, the original `ow` × `oh`; `label`
+   * names the original layer: the whole original, or the crop region a crop variant was made of).
+   * A variant of another shape (fit=cover or fill) has no same region to compare: said, not shown.
    */
-  function show(originalUrl, variantUrl, w, h, ow, oh) {
+  function show(originalUrl, variantUrl, w, h, ow, oh, label = 'The original') {
+    const what = label.replace(/^The /, 'the ');
     if (Math.abs(w / h - ow / oh) > 0.01 * (w / h)) {
       hide(
-        `The variant (${w} × ${h}) has another shape than the original (${ow} × ${oh}): it is cropped or ` +
+        `The variant (${w} × ${h}) has another shape than ${what} (${ow} × ${oh}): it is cropped or ` +
           'stretched, so there is no same region to compare side by side.',
       );
       return;
@@ -79,8 +81,8 @@ export function createCompare(el) {
     view.hidden = false;
     note.textContent =
       w === ow
-        ? 'Same size: every pixel of the original sits on the same pixel of the variant.'
-        : `The original (${ow} × ${oh}) is drawn at the variant's size, scaled by the browser.`;
+        ? `Same size: every pixel of ${what} sits on the same pixel of the variant.`
+        : `${label} (${ow} × ${oh}) is drawn at the variant's size, scaled by the browser.`;
     if (state.w !== w || state.h !== h) {
       state.w = w;
       state.h = h;

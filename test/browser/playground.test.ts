@@ -99,6 +99,50 @@ describe('the playground in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('crops a region (crop=, pos=), compares it with the same region of the original, and names a bad one', async () => {
+    const { page, errors } = await openPage(1280, 900);
+    await variantWidth(page, 768); // kodim03.png, 768 × 512
+    await page.locator('#crop').fill('250,250,500,500');
+    await page.locator('#crop').press('Enter');
+    // 250–750 ‰ of 768 × 512: x 192–576, y 128–384, at its own size.
+    await variantWidth(page, 384);
+    expect(await fact(page, 'variant', 'dimensions').textContent()).toBe('384 × 256');
+    expect(await fact(page, 'variant', 'variant-key').textContent()).toMatch(
+      /\/crop-250-250-500-500\.qauto\./,
+    );
+    expect(await page.locator('#split').isVisible()).toBe(true);
+    expect(await page.locator('#compare-note').textContent()).toBe(
+      'Same size: every pixel of the crop region of the original sits on the same pixel of the variant.',
+    );
+    expect(
+      await page.locator('#split-original').evaluate((el) => (el as HTMLImageElement).naturalWidth),
+    ).toBe(384);
+    // The two layers show the same picture: their mean colours agree (the variant is lossy).
+    const means = await page.evaluate(() =>
+      ['split-original', 'split-variant'].map((id) => {
+        const img = document.getElementById(id) as HTMLImageElement;
+        const c = document.createElement('canvas');
+        c.width = img.naturalWidth;
+        c.height = img.naturalHeight;
+        const g = c.getContext('2d') as CanvasRenderingContext2D;
+        g.drawImage(img, 0, 0);
+        const d = g.getImageData(0, 0, c.width, c.height).data;
+        let sum = 0;
+        for (let i = 0; i < d.length; i += 4)
+          sum += (d[i] as number) + (d[i + 1] as number) + (d[i + 2] as number);
+        return sum / (d.length / 4) / 3;
+      }),
+    );
+    expect(Math.abs((means[0] as number) - (means[1] as number))).toBeLessThan(3);
+    await page.locator('#pos').selectOption('top');
+    await expect
+      .poll(() => page.locator('#status').textContent(), { timeout: 30_000 })
+      .toBe('Invalid position "top": it needs w, h and fit=cover (or fit=contain for a gravity)');
+    expect(await page.locator('#pos').getAttribute('aria-invalid')).toBe('true');
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
   it('pre-warms pasted Data Units and shows them rewritten, with the savings per image', async () => {
     const { page, errors } = await openPage(1280, 900);
     await variantWidth(page, 768);
@@ -174,7 +218,7 @@ describe('the playground in Chromium', () => {
     for (const width of layout.images) expect(width).toBeLessThanOrEqual(375);
     // Every control is reachable with the keyboard, in order.
     const focused: string[] = [];
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 14; i++) {
       await page.keyboard.press('Tab');
       focused.push(await page.evaluate(() => document.activeElement?.id ?? ''));
     }
@@ -184,6 +228,8 @@ describe('the playground in Chromium', () => {
       'w',
       'h',
       'fit',
+      'pos',
+      'crop',
       'q',
       'f',
       'dpr',
