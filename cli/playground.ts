@@ -12,7 +12,9 @@ import type { IncomingMessage } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isError } from '../edge-fn/grammar/params.ts';
 import { checkSourceKey } from '../edge-fn/grammar/source-key.ts';
+import { parseVariantKey } from '../edge-fn/grammar/variant-key.ts';
 import type { EdgeConfig } from '../edge-fn/viewer-handler.ts';
 import { badRequest, type ImageError, notFound, toImageError, tooLarge } from '../origin-fn/errors.ts';
 import type { LocalRoute, RouteResponse } from '../origin-fn/http-adapter.ts';
@@ -22,6 +24,7 @@ import { BodyTooLargeError, readCapped } from '../origin-fn/read-capped.ts';
 import { SOURCE_CONTENT_TYPES } from '../origin-fn/transform/formats.ts';
 import type { TransformLimits } from '../origin-fn/transform/index.ts';
 import { probeSource } from '../origin-fn/transform/probe-source.ts';
+import { cropRegion, type Region } from '../origin-fn/transform/resize-plan.ts';
 import type { Transformer } from '../origin-fn/transform/types.ts';
 import { readPrewarmConfig } from '../prewarm/config.ts';
 import { unitsFromText } from '../prewarm/input.ts';
@@ -47,6 +50,8 @@ export const LIST_LIMIT = 500;
 export const PREWARM_MAX_UNITS = 50;
 export const PREWARM_MAX_BYTES = 1024 * 1024;
 const URL_PARAMS = ['w', 'h', 'dpr', 'fit', 'pos', 'crop', 'q', 'f', 'maxkb'];
+/** The largest side `source-width`/`source-height` may give (JPEG's and WebP's own ceiling is lower). */
+const MAX_SOURCE_SIDE = 65_535;
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -266,7 +271,20 @@ export function createPlaygroundRoutes(deps: PlaygroundDeps): LocalRoute {
     }
     const viewed = viewerKey(cdn, headers, edge);
     if (!viewed.ok) throw badRequest('IMG_BAD_PARAM', viewed.message);
-    return json(200, { url: cdn, key: viewed.key });
+    return json(200, { url: cdn, key: viewed.key, region: cropOf(viewed.key, url) });
+  }
+
+  /**
+   * For a crop variant, the pixels of the original it is made from (`cropRegion`, as the origin
+   * cuts them), given the original's size as displayed (`source-width`, `source-height`): the
+   * page compares the variant with that region. Null without a crop or a size.
+   */
+  function cropOf(key: string, url: URL): Region | null {
+    const spec = parseVariantKey(key, edge.grammar);
+    const width = Number(url.searchParams.get('source-width'));
+    const height = Number(url.searchParams.get('source-height'));
+    const sized = [width, height].every((n) => Number.isInteger(n) && n >= 1 && n <= MAX_SOURCE_SIDE);
+    return !isError(spec) && spec.crop && sized ? cropRegion({ width, height }, spec.crop) : null;
   }
 
   return async (req) => {

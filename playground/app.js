@@ -174,9 +174,13 @@ async function update() {
   const key = $('source').value;
   if (!key) return;
   say('Making the variant…');
+  const source = await original(key);
   const query = variantParams();
   query.set('key', key);
   query.set('base', location.origin);
+  // The original's size lets the server say which pixels a crop variant was made from.
+  query.set('source-width', String(source.width));
+  query.set('source-height', String(source.height));
   const headers = viewerHeaders();
   for (const name in headers) query.set(name, headers[name]);
   const built = await fetch(`/__litepix/api/url?${query}`);
@@ -187,8 +191,7 @@ async function update() {
     return;
   }
   markInvalid('');
-  const { url, key: variantKey } = await built.json();
-  const source = await original(key);
+  const { url, key: variantKey, region } = await built.json();
   const first = await timedFetch(url, headers);
   if (!first.res.ok) {
     if (run === sequence) fail(`${first.res.status}: ${await errorText(first.res)}`);
@@ -205,16 +208,16 @@ async function update() {
   await showImage($('variant-img'), variant);
   const img = $('variant-img');
   if (originalShown) {
-    const region = await croppedOriginal($('original-img'), variantKey, source.width, source.height);
+    const layer = await croppedOriginal($('original-img'), region, source.width, source.height);
     if (run !== sequence) return;
     compare.show(
-      region.url,
+      layer.url,
       img.src,
       img.naturalWidth,
       img.naturalHeight,
-      region.width,
-      region.height,
-      region.label,
+      layer.width,
+      layer.height,
+      layer.label,
     );
   } else {
     compare.hide(`This browser cannot show the original (${source.format.toUpperCase()}): no comparison.`);

@@ -62,6 +62,30 @@ describe('crops and positions through the local CDN', () => {
     expect(again.headers.get('x-cache')).toBe('Hit from litepix-dev');
   });
 
+  it("tells the playground which pixels of the original a crop variant is made of (the origin's cropRegion)", async () => {
+    const ask = async (size: string) => {
+      const res = await fetch(
+        `${stack.url}/__litepix/api/url?key=uploads/receipt.jpg&base=${stack.url}&crop=0,400,1000,100&w=1080${size}`,
+      );
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { key: string; region: unknown }).region;
+    };
+    expect(await ask('&source-width=738&source-height=1064')).toEqual({
+      left: 0,
+      top: 425,
+      width: 738,
+      height: 107,
+    });
+    // No size, or a size that is not one, gives no region (the page then compares nothing wrongly).
+    expect(await ask('')).toBeNull();
+    expect(await ask('&source-width=0&source-height=1064')).toBeNull();
+    expect(await ask('&source-width=7.5&source-height=1064')).toBeNull();
+    const whole = await fetch(
+      `${stack.url}/__litepix/api/url?key=uploads/receipt.jpg&base=${stack.url}&w=320&source-width=738&source-height=1064`,
+    );
+    expect(((await whole.json()) as { region: unknown }).region).toBeNull();
+  });
+
   it('answers a crop outside the image with a 400 naming what is allowed, before any origin work', async () => {
     const res = await get('/uploads/receipt.jpg?crop=0,900,1000,200');
     expect(res.status).toBe(400);
