@@ -73,19 +73,23 @@ function pass(
     },
     (answer) => {
       const status = answer.statusCode ?? 502;
+      // While `settle` runs the upstream may fail and be answered (502 below): then this answer
+      // is dropped, never written over it (writeHead would throw, unhandled, in the promise).
       const reply = () => {
+        if (res.headersSent) return void answer.resume();
         res.writeHead(status, answer.headers);
         answer.pipe(res);
       };
       if (!settle || status < 200 || status > 299) return reply();
       settle(req).then(reply, (err: Error) => {
         answer.resume();
-        refuse(res, {
-          status: 500,
-          code: 'InternalError',
-          message: `Stored, but what depends on it could not be updated (${err.message}); retry`,
-          body: 's3',
-        });
+        if (!res.headersSent)
+          refuse(res, {
+            status: 500,
+            code: 'InternalError',
+            message: `Stored, but what depends on it could not be updated (${err.message}); retry`,
+            body: 's3',
+          });
       });
     },
   );

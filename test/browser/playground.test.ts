@@ -104,6 +104,10 @@ describe('the playground in Chromium', () => {
     await variantWidth(page, 768); // kodim03.png, 768 × 512
     await page.locator('#crop').fill('250,250,500,500');
     await page.locator('#crop').press('Enter');
+    // The page's own answer first, so that a failure shows what it said, not only stale dimensions.
+    const status = () => page.locator('#status').textContent();
+    await expect.poll(status, { timeout: 60_000 }).not.toBe('Making the variant…');
+    expect(await status()).toMatch(/^Done: /);
     // 250–750 ‰ of 768 × 512: x 192–576, y 128–384, at its own size.
     await variantWidth(page, 384);
     expect(await fact(page, 'variant', 'dimensions').textContent()).toBe('384 × 256');
