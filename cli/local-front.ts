@@ -63,6 +63,7 @@ function pass(
   headers: Record<string, string>,
   settle: FrontOptions['settle'],
 ): void {
+  let answered = false;
   const upstream = request(
     {
       host: target.hostname,
@@ -72,9 +73,12 @@ function pass(
       headers: { ...req.headers, ...headers },
     },
     (answer) => {
+      answered = true;
+      // A broken answer body ends the reply too (else the client would wait for the rest).
+      answer.on('error', (err) => res.destroy(err));
       const status = answer.statusCode ?? 502;
-      // While `settle` runs the upstream may fail and be answered (502 below): then this answer
-      // is dropped, never written over it (writeHead would throw, unhandled, in the promise).
+      // Written once: should anything have answered meanwhile, writeHead would throw, unhandled,
+      // inside the settle promise (seen once in CI as ERR_HTTP_HEADERS_SENT).
       const reply = () => {
         if (res.headersSent) return void answer.resume();
         res.writeHead(status, answer.headers);
@@ -93,7 +97,10 @@ function pass(
       });
     },
   );
+  // An error after the upstream answered (e.g. writing the rest of a body it no longer reads)
+  // leaves that answer standing: it is relayed, or, while settle runs, about to be.
   upstream.on('error', (err) => {
+    if (answered) return;
     if (!res.headersSent)
       refuse(res, {
         status: 502,
